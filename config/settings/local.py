@@ -1,0 +1,10 @@
+"""Local development and the demo: DEBUG on, insecure defaults allowed."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-dev-only-not-secret-balas-0000000000000000")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+# A fixed dev key so a local database keeps decrypting across restarts; never used in production.
+BALAS_SECRETS_KEY = env("BALAS_SECRETS_KEY", default="ZGV2LW9ubHktYmFsYXMtc2VjcmV0cy1rZXktMDAwMDA=")

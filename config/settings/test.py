@@ -1,0 +1,28 @@
+"""Tests: real PostgreSQL and Redis, isolated by database name and Redis db / prefix."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-balas-000000000000000000000000"
+ALLOWED_HOSTS = ["*"]
+BALAS_SECRETS_KEY = "dGVzdC1vbmx5LWJhbGFzLXNlY3JldHMta2V5LTAwMDA="
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests run on PostgreSQL, never the embedded SQLite; one connection per thread, no pool, so
+# live-server, Celery worker and Channels threads each see committed data.
+DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/balas")}
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DB_NAME", default="test_balas")}
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
+CELERY_BROKER_URL = REDIS_URL
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", default="balas-test")},
+    }
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PLATFORM_SEND_TIMEOUT_S = env.float("PLATFORM_SEND_TIMEOUT_S", default=2.0)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,265 @@
+"""Shops, their members and channels, and the customers, conversations and messages they carry.
+
+Models hold data and constraints only; every write goes through `inbox.services`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from inbox.crypto import EncryptedJSONField
+
+
+class Platform(models.TextChoices):
+    WHATSAPP = "whatsapp", "WhatsApp"
+    INSTAGRAM = "instagram", "Instagram"
+    MESSENGER = "messenger", "Messenger"
+    SHOPEE = "shopee", "Shopee"
+    TIKTOKSHOP = "tiktokshop", "TikTok Shop"
+    API = "api", "API"
+
+
+class Shop(models.Model):
+    name = models.CharField(max_length=200)
+    timezone = models.CharField(max_length=64, default="Asia/Jakarta")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Member(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Pemilik")
+        ADMIN = "admin", _("Admin")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="members")
+    # One login belongs to one shop: it keeps every query's tenant unambiguous.
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.ADMIN)
+    # sha256 of the API token; the token itself is shown once and never stored.
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.role})"
+
+    @property
+    def display_name(self) -> str:
+        user = self.user
+        full = user.get_full_name() if hasattr(user, "get_full_name") else ""
+        return full or user.get_username()
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == self.Role.OWNER
+
+
+class Channel(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="channels")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    name = models.CharField(max_length=200)
+    # The platform's id of the connected account (phone_number_id, IG id, page id, shop_id).
+    account_id = models.CharField(max_length=128)
+    # Write-only, encrypted at rest; never serialized or logged.
+    secrets: Any = EncryptedJSONField(default=dict, blank=True)
+    # For `api` channels: sha256 of the push token.
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "account_id"], name="channel_platform_account_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()}: {self.name}"
+
+    @property
+    def webhook_url(self) -> str:
+        base = settings.BALAS_PUBLIC_URL.rstrip("/")
+        if self.platform == Platform.API:
+            return f"{base}/api/v1/channels/{self.pk}/messages/"
+        return f"{base}/webhooks/{self.platform}/"
+
+
+class Contact(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="contacts")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="contacts")
+    # The customer's id on the platform (wa_id, IGSID, PSID, Shopee user id, TikTok im_user_id).
+    external_id = models.CharField(max_length=128)
+    name = models.CharField(max_length=200, blank=True)
+    # Platform extras worth keeping (username, WhatsApp BSUID, ...).
+    extra = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], name="contact_channel_external_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Terbuka")
+        CLOSED = "closed", _("Selesai")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="conversations")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="conversations")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
+    # Shopee and TikTok Shop address replies to their conversation id.
+    platform_conversation_id = models.CharField(max_length=128, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    assignee = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_conversations"
+    )
+    # Set by the first customer message after the shop's last human reply; cleared by that reply.
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    last_message = models.ForeignKey("Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    # The customer's last message time: Meta's 24-hour reply window counts from it.
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    # The shop's last human reply (any source); a customer message before it starts no wait.
+    last_reply_at = models.DateTimeField(null=True, blank=True)
+    unread_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "contact"], name="conversation_channel_contact_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["shop", "waiting_since"]),
+            models.Index(fields=["shop", "-last_message_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} @ {self.channel}"
+
+
+class WebhookEvent(models.Model):
+    """The raw log of every verified webhook delivery, for audit and replay."""
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted"
+        DUPLICATE = "duplicate"
+        IGNORED = "ignored"
+        FAILED = "failed"
+
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    channel = models.ForeignKey(Channel, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
+    body = models.TextField()
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    messages_stored = models.PositiveIntegerField(default=0)
+    statuses_applied = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "-received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.platform} event {self.pk} ({self.outcome})"
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        IN = "in", _("Pelanggan")
+        OUT = "out", _("Toko")
+
+    class Source(models.TextChoices):
+        CUSTOMER = "customer", _("Pelanggan")
+        INBOX = "inbox", _("Balas")
+        ECHO = "echo", _("Aplikasi platform")
+        API = "api", _("API")
+        AUTO = "auto", _("Balasan otomatis")
+
+    class Kind(models.TextChoices):
+        TEXT = "text"
+        IMAGE = "image"
+        VIDEO = "video"
+        AUDIO = "audio"
+        FILE = "file"
+        STICKER = "sticker"
+        LOCATION = "location"
+        PRODUCT = "product"
+        ORDER = "order"
+        OTHER = "other"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Diterima")
+        PENDING = "pending", _("Mengirim")
+        SENT = "sent", _("Terkirim")
+        DELIVERED = "delivered", _("Sampai")
+        READ = "read", _("Dibaca")
+        FAILED = "failed", _("Gagal")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="messages")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    # Null only while a reply typed in Balas waits for the platform to assign its id.
+    platform_message_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001 - NULL = not yet known
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    text = models.TextField(blank=True)
+    # [{type, url?, media_id?, mime_type?, caption?, ...}]: metadata only, media stays on the platform.
+    attachments = models.JSONField(default=list, blank=True)
+    # The platform's timestamp of the message (UTC); latency is measured on it.
+    sent_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    error = models.CharField(max_length=500, blank=True)
+    # Who sent it: the Balas member for inbox replies, a label (sub-account, nickname) otherwise.
+    sent_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    sender_label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "platform_message_id"],
+                condition=models.Q(platform_message_id__isnull=False),
+                name="message_channel_platform_id_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "sent_at"]),
+            models.Index(fields=["shop", "sent_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction}:{self.text[:40]}"
+
+    @property
+    def is_human_reply(self) -> bool:
+        return self.direction == self.Direction.OUT and self.source != self.Source.AUTO
+
+
+class QuickReply(models.Model):
+    """A canned reply; `{nama}` is replaced with the customer's name when inserted."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="quick_replies")
+    shortcut = models.SlugField(max_length=40)
+    text = models.TextField()
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "shortcut"], name="quickreply_shop_shortcut_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"

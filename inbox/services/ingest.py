@@ -1,0 +1,270 @@
+"""Storing what platforms and API clients send: one transaction per delivery."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from inbox.adapters.base import NormalizedMessage, ParsedEvent, StatusUpdate
+from inbox.models import Channel, Contact, Conversation, Message, WebhookEvent
+from inbox.services.events import message_events_publish, message_followups_enqueue, message_updated_publish
+
+logger = logging.getLogger("balas.ingest")
+
+# A status only ever moves forward; `failed` may replace only a not-yet-delivered state.
+_STATUS_RANK = {
+    Message.Status.PENDING: 0,
+    Message.Status.SENT: 1,
+    Message.Status.DELIVERED: 2,
+    Message.Status.READ: 3,
+}
+# Our own sends come back as echoes within seconds; an older pending row is not that send.
+_OWN_ECHO_MATCH_WINDOW = timedelta(hours=1)
+
+
+@dataclass
+class IngestResult:
+    event_id: int | None = None
+    created: list[int] = field(default_factory=list)
+    duplicates: int = 0
+    matched_own_sends: int = 0
+    statuses_applied: int = 0
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        if self.created or self.statuses_applied or self.matched_own_sends:
+            return WebhookEvent.Outcome.ACCEPTED
+        if self.duplicates:
+            return WebhookEvent.Outcome.DUPLICATE
+        return WebhookEvent.Outcome.IGNORED
+
+
+@transaction.atomic
+def message_ingest(*, channel: Channel, parsed: ParsedEvent, raw_body: str) -> IngestResult:
+    """Store one verified delivery: the raw event, new messages and status news.
+
+    Duplicates (the platform retrying, or one message reported twice) store nothing new:
+    the unique (channel, platform_message_id) constraint is the final word. Follow-up work and
+    live events are queued only after the commit, so a 200 always means the rows exist.
+    """
+    result = IngestResult(ignored=list(parsed.ignored))
+    for normalized in parsed.messages:
+        _message_store(channel=channel, normalized=normalized, result=result)
+    for update in parsed.statuses:
+        result.statuses_applied += _status_apply(channel=channel, update=update)
+    event = WebhookEvent.objects.create(
+        platform=channel.platform,
+        channel=channel,
+        body=raw_body,
+        outcome=result.outcome,
+        detail="; ".join(result.ignored)[:500],
+        messages_stored=len(result.created),
+        statuses_applied=result.statuses_applied,
+    )
+    result.event_id = event.pk
+    if result.created:
+        message_followups_enqueue(message_ids=result.created)
+    logger.info(
+        "webhook.ingested platform=%s channel=%s created=%d duplicates=%d statuses=%d ignored=%d",
+        channel.platform,
+        channel.pk,
+        len(result.created),
+        result.duplicates,
+        result.statuses_applied,
+        len(result.ignored),
+    )
+    return result
+
+
+@transaction.atomic
+def message_push(*, channel: Channel, normalized: NormalizedMessage) -> tuple[Message, bool]:
+    """Store one message pushed by an `api` channel client; returns (message, created)."""
+    result = IngestResult()
+    message = _message_store(channel=channel, normalized=normalized, result=result)
+    if result.created:
+        message_followups_enqueue(message_ids=result.created)
+    assert message is not None
+    return message, bool(result.created)
+
+
+def _message_store(*, channel: Channel, normalized: NormalizedMessage, result: IngestResult) -> Message | None:
+    existing = Message.objects.filter(channel=channel, platform_message_id=normalized.platform_message_id).first()
+    if existing is not None:
+        if normalized.own_send_echo or existing.source == Message.Source.INBOX:
+            _own_send_confirm(existing)
+            result.matched_own_sends += 1
+        else:
+            result.duplicates += 1
+        return existing
+
+    contact = _contact_upsert(channel=channel, normalized=normalized)
+    conversation = _conversation_lock(channel=channel, contact=contact, normalized=normalized)
+
+    if normalized.own_send_echo:
+        pending = _pending_own_send(conversation=conversation, normalized=normalized)
+        if pending is not None:
+            # The echo overtook the Send API's answer: this is the reply Balas is sending.
+            pending.platform_message_id = normalized.platform_message_id
+            pending.status = Message.Status.SENT
+            pending.save(update_fields=["platform_message_id", "status", "updated_at"])
+            result.matched_own_sends += 1
+            message_updated_publish(message=pending)
+            return pending
+
+    message = Message(
+        shop_id=channel.shop_id,
+        channel=channel,
+        conversation=conversation,
+        platform_message_id=normalized.platform_message_id,
+        direction=normalized.direction,
+        source=normalized.source,
+        kind=normalized.kind,
+        text=normalized.text,
+        attachments=[a.as_dict() for a in normalized.attachments],
+        sent_at=normalized.sent_at,
+        status=Message.Status.RECEIVED if normalized.direction == "in" else Message.Status.SENT,
+        sender_label=normalized.sender_label[:200],
+    )
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+    except IntegrityError:
+        # A concurrent delivery of the same message won the race.
+        result.duplicates += 1
+        return Message.objects.filter(channel=channel, platform_message_id=normalized.platform_message_id).first()
+
+    conversation_note_message(conversation=conversation, message=message)
+    result.created.append(message.pk)
+    message_events_publish(message=message, conversation=conversation)
+    return message
+
+
+def conversation_note_message(*, conversation: Conversation, message: Message) -> None:
+    """Update the conversation's summary fields for a new message (caller holds the row lock).
+
+    `waiting_since` follows the contract's waiting period: it starts at the first customer
+    message after the shop's last human reply and ends at the next human reply, from any source.
+    """
+    fields = ["last_message", "last_message_at"]
+    if conversation.last_message_at is None or message.sent_at >= conversation.last_message_at:
+        conversation.last_message = message
+        conversation.last_message_at = message.sent_at
+    if message.direction == Message.Direction.IN:
+        conversation.unread_count += 1
+        fields.append("unread_count")
+        if conversation.last_inbound_at is None or message.sent_at > conversation.last_inbound_at:
+            conversation.last_inbound_at = message.sent_at
+            fields.append("last_inbound_at")
+        replied_after = conversation.last_reply_at is not None and conversation.last_reply_at >= message.sent_at
+        if not replied_after and (conversation.waiting_since is None or message.sent_at < conversation.waiting_since):
+            conversation.waiting_since = message.sent_at
+            fields.append("waiting_since")
+        if conversation.status == Conversation.Status.CLOSED:
+            conversation.status = Conversation.Status.OPEN
+            fields.append("status")
+    elif message.source != Message.Source.AUTO:
+        if conversation.last_reply_at is None or message.sent_at > conversation.last_reply_at:
+            conversation.last_reply_at = message.sent_at
+            fields.append("last_reply_at")
+        if conversation.waiting_since is not None and message.sent_at >= conversation.waiting_since:
+            conversation.waiting_since = None
+            fields.append("waiting_since")
+        # Someone answered (here or on the phone): the customer's messages have been seen.
+        conversation.unread_count = 0
+        fields.append("unread_count")
+    conversation.save(update_fields=fields)
+
+
+def _contact_upsert(*, channel: Channel, normalized: NormalizedMessage) -> Contact:
+    contact, created = Contact.objects.get_or_create(
+        channel=channel,
+        external_id=normalized.contact_external_id,
+        defaults={
+            "shop_id": channel.shop_id,
+            "name": normalized.contact_name[:200],
+            "extra": dict(normalized.contact_extra),
+        },
+    )
+    if not created:
+        changed = []
+        if normalized.contact_name and normalized.contact_name[:200] != contact.name:
+            contact.name = normalized.contact_name[:200]
+            changed.append("name")
+        if normalized.contact_extra and any(contact.extra.get(k) != v for k, v in normalized.contact_extra.items()):
+            contact.extra = {**contact.extra, **normalized.contact_extra}
+            changed.append("extra")
+        if changed:
+            contact.save(update_fields=changed)
+    return contact
+
+
+def _conversation_lock(*, channel: Channel, contact: Contact, normalized: NormalizedMessage) -> Conversation:
+    try:
+        with transaction.atomic():
+            conversation, _ = Conversation.objects.select_for_update().get_or_create(
+                channel=channel,
+                contact=contact,
+                defaults={"shop_id": channel.shop_id, "platform_conversation_id": normalized.platform_conversation_id},
+            )
+    except IntegrityError:
+        conversation = Conversation.objects.select_for_update().get(channel=channel, contact=contact)
+    if (
+        normalized.platform_conversation_id
+        and conversation.platform_conversation_id != normalized.platform_conversation_id
+    ):
+        conversation.platform_conversation_id = normalized.platform_conversation_id
+        conversation.save(update_fields=["platform_conversation_id"])
+    return conversation
+
+
+def _pending_own_send(*, conversation: Conversation, normalized: NormalizedMessage) -> Message | None:
+    return (
+        Message.objects.filter(
+            conversation=conversation,
+            source=Message.Source.INBOX,
+            platform_message_id__isnull=True,
+            status=Message.Status.PENDING,
+            text=normalized.text,
+            created_at__gte=normalized.sent_at - _OWN_ECHO_MATCH_WINDOW,
+        )
+        .order_by("created_at")
+        .first()
+    )
+
+
+def _own_send_confirm(message: Message) -> None:
+    if message.status in (Message.Status.PENDING, Message.Status.FAILED):
+        message.status = Message.Status.SENT
+        message.error = ""
+        message.save(update_fields=["status", "error", "updated_at"])
+        message_updated_publish(message=message)
+
+
+def _status_apply(*, channel: Channel, update: StatusUpdate) -> int:
+    """Move the shop's messages forward to `update.status`; returns how many rows changed."""
+    rows = Message.objects.filter(channel=channel, direction=Message.Direction.OUT)
+    if update.platform_message_id:
+        rows = rows.filter(platform_message_id=update.platform_message_id)
+    elif update.watermark is not None and update.contact_external_id:
+        rows = rows.filter(conversation__contact__external_id=update.contact_external_id, sent_at__lte=update.watermark)
+    else:
+        return 0
+    if update.status == Message.Status.FAILED:
+        rows = rows.filter(status__in=[Message.Status.PENDING, Message.Status.SENT])
+        changed = list(rows.select_related("conversation")[:500])
+        rows.filter(pk__in=[m.pk for m in changed]).update(status=update.status, error=update.error[:500])
+    else:
+        rank = _STATUS_RANK[Message.Status(update.status)]
+        lower = [status for status, r in _STATUS_RANK.items() if r < rank]
+        rows = rows.filter(Q(status__in=lower))
+        changed = list(rows.select_related("conversation")[:500])
+        Message.objects.filter(pk__in=[m.pk for m in changed]).update(status=update.status)
+    for message in changed:
+        message.status = update.status
+        message_updated_publish(message=message)
+    return len(changed)

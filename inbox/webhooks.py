@@ -1,0 +1,114 @@
+"""Platform webhook endpoints: verify, store durably, answer fast.
+
+The answer codes are the contract's: 200 once stored (also for a duplicate), 401 for a bad
+or missing signature with nothing stored, 400 for a body that is not the platform's JSON,
+404 for an account id that no channel has.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from inbox.adapters import get_adapter
+from inbox.adapters.base import ParsedEvent, PayloadError, PlatformAdapter
+from inbox.models import Channel, Platform
+from inbox.services import message_ingest
+
+logger = logging.getLogger("balas.webhooks")
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def webhook(request: HttpRequest, platform: str) -> HttpResponse:
+    if platform == Platform.API:
+        return _error(404, "the api channel receives messages at /api/v1/channels/{id}/messages/")
+    try:
+        adapter = get_adapter(platform)
+    except LookupError:
+        return _error(404, f"unknown platform {platform!r}")
+    if request.method == "GET":
+        return _handshake(request, adapter)
+    return _receive(request, adapter)
+
+
+def _handshake(request: HttpRequest, adapter: PlatformAdapter) -> HttpResponse:
+    if not adapter.supports_handshake:
+        return _error(405, "this platform has no subscription handshake")
+    mode = request.GET.get("hub.mode", "")
+    token = request.GET.get("hub.verify_token", "")
+    challenge = request.GET.get("hub.challenge", "")
+    if mode != "subscribe" or not token:
+        return HttpResponse("verification failed", status=403, content_type="text/plain")
+    for channel in Channel.objects.filter(platform=adapter.platform, is_active=True).only("id", "secrets"):
+        expected = str(channel.secrets.get("verify_token", ""))
+        if expected and hmac.compare_digest(expected.encode(), token.encode()):
+            logger.info("webhook.handshake_ok platform=%s channel=%s", adapter.platform, channel.pk)
+            return HttpResponse(challenge, content_type="text/plain")
+    logger.warning("webhook.handshake_refused platform=%s", adapter.platform)
+    return HttpResponse("verification failed", status=403, content_type="text/plain")
+
+
+def _receive(request: HttpRequest, adapter: PlatformAdapter) -> HttpResponse:
+    raw = request.body
+    if adapter.platform == Platform.SHOPEE and not raw.strip():
+        # Shopee probes a callback URL with an empty POST when it is saved; it wants a 2xx.
+        return HttpResponse(b"", status=200)
+    try:
+        payload: Any = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _error(400, f"body is not valid JSON: {exc}")
+    try:
+        account_ids = adapter.account_ids(payload)
+    except PayloadError as exc:
+        return _error(400, f"body is not a {adapter.platform} webhook: {exc}")
+
+    channels = list(Channel.objects.filter(platform=adapter.platform, account_id__in=account_ids, is_active=True))
+    if not channels:
+        logger.info("webhook.unknown_account platform=%s", adapter.platform)
+        return _error(404, f"no {adapter.platform} channel has account id {', '.join(account_ids)}")
+
+    headers = request.headers
+    verified = [c for c in channels if adapter.verify(secrets=c.secrets, raw_body=raw, headers=headers)]
+    if not verified:
+        logger.warning("webhook.bad_signature platform=%s", adapter.platform)
+        return _error(401, "signature is missing or wrong")
+
+    parsed: list[tuple[Channel, ParsedEvent]] = []
+    for channel in verified:
+        try:
+            event = adapter.parse(payload=payload, account_id=channel.account_id, secrets=channel.secrets)
+        except PayloadError as exc:
+            return _error(400, f"body is not a {adapter.platform} webhook: {exc}")
+        parsed.append((channel, event))
+
+    errors = [error for _, event in parsed for error in event.errors]
+    if errors and all(event.is_empty and not event.ignored for _, event in parsed):
+        logger.info("webhook.rejected platform=%s errors=%d", adapter.platform, len(errors))
+        return _error(400, "; ".join(errors)[:1000])
+
+    text = raw.decode("utf-8")
+    with transaction.atomic():
+        for channel, event in parsed:
+            if event.errors:
+                event = ParsedEvent(
+                    messages=event.messages,
+                    statuses=event.statuses,
+                    ignored=event.ignored + tuple(f"invalid: {e}" for e in event.errors),
+                )
+            message_ingest(channel=channel, parsed=event, raw_body=text)
+
+    if adapter.platform == Platform.SHOPEE:
+        return HttpResponse(b"", status=200)
+    return JsonResponse({"received": True})

@@ -1,0 +1,1 @@
+"""Waiting periods, reply measurements, SLA policy and alerts (see monitoring issue)."""
