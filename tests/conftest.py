@@ -49,3 +49,21 @@ def channels(shop: Any) -> dict[str, Channel]:
     return {
         p: ChannelFactory(shop=shop, platform=p) for p in ("whatsapp", "instagram", "messenger", "shopee", "tiktokshop")
     }
+
+
+@pytest.fixture(scope="session")
+def _fake_platform_server() -> Any:
+    from inbox.devtools.fake_platforms import FakePlatformServer
+
+    server = FakePlatformServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_platforms(_fake_platform_server: Any, settings: Any) -> Any:
+    """A real local HTTP server standing in for every platform's send API."""
+    _fake_platform_server.reset()
+    for name, value in _fake_platform_server.settings_overrides().items():
+        setattr(settings, name, value)
+    return _fake_platform_server
