@@ -11,6 +11,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("inbox.api.urls")),
     path("api/v1/", include("monitoring.api_urls")),
+    path("api/v1/reports/", include("monitoring.reports_api_urls")),
+    path("dashboard/", include("monitoring.dashboard_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("monitoring.urls")),
     path("", include("inbox.urls")),

@@ -14,6 +14,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from inbox.resilience import CircuitOpenError, channel_layer_breaker
+
 logger = logging.getLogger("balas.realtime")
 
 
@@ -36,6 +38,9 @@ def _send(group: str, message: dict[str, Any]) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        # Fail fast in an outage: the database is the truth and browsers re-read on reconnect.
+        channel_layer_breaker.call(lambda: async_to_sync(layer.group_send)(group, message))
+    except CircuitOpenError:
+        logger.info("realtime.publish_skipped group=%s type=%s", group, message["event"]["type"])
     except Exception:
         logger.warning("realtime.publish_failed group=%s type=%s", group, message["event"]["type"], exc_info=True)

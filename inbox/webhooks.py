@@ -66,9 +66,16 @@ def _receive(request: HttpRequest, adapter: PlatformAdapter) -> HttpResponse:
         # Shopee probes a callback URL with an empty POST when it is saved; it wants a 2xx.
         return HttpResponse(b"", status=200)
     try:
-        payload: Any = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # Decode strictly first: json.loads(bytes) would also accept UTF-16/32, which the raw
+        # event (stored as UTF-8 text) cannot hold.
+        text = raw.decode("utf-8")
+        payload: Any = json.loads(text)
+    except UnicodeDecodeError as exc:
+        return _error(400, f"body is not UTF-8: {exc.reason} at byte {exc.start}")
+    except ValueError as exc:  # JSONDecodeError, or an integer longer than Python converts
         return _error(400, f"body is not valid JSON: {exc}")
+    except RecursionError:
+        return _error(400, "body is not valid JSON: nested too deeply")
     try:
         account_ids = adapter.account_ids(payload)
     except PayloadError as exc:
@@ -98,7 +105,6 @@ def _receive(request: HttpRequest, adapter: PlatformAdapter) -> HttpResponse:
         logger.info("webhook.rejected platform=%s errors=%d", adapter.platform, len(errors))
         return _error(400, "; ".join(errors)[:1000])
 
-    text = raw.decode("utf-8")
     with transaction.atomic():
         for channel, event in parsed:
             if event.errors:

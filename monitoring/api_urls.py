@@ -1,1 +1,12 @@
-urlpatterns: list = []
+"""The monitoring API (included at /api/v1/)."""
+
+from django.urls import path
+
+from monitoring.api import views
+
+urlpatterns = [
+    path("policy/", views.PolicyView.as_view(), name="api-policy"),
+    path("alerts/", views.AlertListView.as_view(), name="api-alerts"),
+    path("alerts/<int:pk>/acknowledge/", views.AlertAcknowledgeView.as_view(), name="api-alert-acknowledge"),
+    path("tone/check/", views.ToneCheckView.as_view(), name="api-tone-check"),
+]

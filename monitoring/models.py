@@ -1,1 +1,200 @@
-"""Waiting periods, reply measurements, SLA policy and alerts (see monitoring issue)."""
+"""Waiting periods, reply measurements, SLA policy and alerts.
+
+Models hold data and constraints only; every write goes through `monitoring.services`.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from inbox.models import Channel, Conversation, Member, Message, Shop
+from monitoring.business_hours import default_business_hours
+
+
+class ShopPolicy(models.Model):
+    """A shop's reply targets and opening hours; created with defaults the first time it is needed."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="policy")
+    first_reply_target_s = models.PositiveIntegerField(default=300)
+    reply_target_s = models.PositiveIntegerField(default=600)
+    timezone = models.CharField(max_length=64, default="Asia/Jakarta")
+    # {"mon": [["08:00", "21:00"]], ..., "sun": []} in the shop's local time.
+    business_hours = models.JSONField(default=default_business_hours)
+    # Alert e-mail throttle: when the last e-mail went out, and the window end a summary is queued for.
+    last_alert_email_at = models.DateTimeField(null=True, blank=True)
+    alert_email_scheduled_for = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("kebijakan balasan")
+        verbose_name_plural = _("kebijakan balasan")
+
+    def __str__(self) -> str:
+        return f"policy of shop {self.shop_id}"
+
+
+class WaitingPeriod(models.Model):
+    """From a burst's first customer message to the human reply that answers it."""
+
+    class Kind(models.TextChoices):
+        FIRST = "first", _("Balasan pertama")
+        REPLY = "reply", _("Balasan")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="waiting_periods")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="waiting_periods")
+    first_message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # The platform's timestamp of the burst's first customer message.
+    started_at = models.DateTimeField()
+    target_seconds = models.PositiveIntegerField()
+    deadline_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    reply = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    response_seconds = models.FloatField(null=True, blank=True)
+    response_business_seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation"],
+                condition=Q(ended_at__isnull=True),
+                name="waitingperiod_one_open_per_conversation",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "started_at"]),
+            # The sweep's "open and past its deadline" scan touches only open rows.
+            models.Index(
+                fields=["deadline_at"], condition=Q(ended_at__isnull=True), name="waitingperiod_open_deadline"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} wait in conversation {self.conversation_id} from {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ReplyMeasurement(models.Model):
+    """The latency (and tone) of one human reply that ended a waiting period."""
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="measurement")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="reply_measurements")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="reply_measurements")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reply_measurements")
+    waiting_period = models.ForeignKey(
+        WaitingPeriod, on_delete=models.SET_NULL, null=True, blank=True, related_name="measurements"
+    )
+    # The Balas member who sent it; null for echo (platform app) and API replies.
+    member = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    source = models.CharField(max_length=10, choices=Message.Source.choices)
+    kind = models.CharField(max_length=8, choices=WaitingPeriod.Kind.choices)
+    started_at = models.DateTimeField()
+    replied_at = models.DateTimeField()
+    response_seconds = models.FloatField()
+    response_business_seconds = models.FloatField()
+    target_seconds = models.PositiveIntegerField()
+    sla_met = models.BooleanField()
+    terse = models.BooleanField(null=True, blank=True)
+    terse_score = models.FloatField(null=True, blank=True)
+    terse_reasons = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["shop", "replied_at"]),
+            models.Index(fields=["shop", "member", "replied_at"]),
+            models.Index(fields=["shop", "channel", "replied_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"reply {self.message_id}: {self.response_seconds:.0f}s"
+
+
+class Alert(models.Model):
+    class Kind(models.TextChoices):
+        SLOW_FIRST_REPLY = "slow_first_reply", _("Balasan pertama lambat")
+        SLOW_REPLY = "slow_reply", _("Balasan lambat")
+        TERSE_REPLY = "terse_reply", _("Balasan ketus")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Terbuka")
+        ACKNOWLEDGED = "acknowledged", _("Dilihat")
+        RESOLVED = "resolved", _("Selesai")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="alerts")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="alerts")
+    waiting_period = models.ForeignKey(
+        WaitingPeriod, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    # The conversation's assignee when the alert was raised (who should have answered).
+    assignee = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Terse alerts: the member whose replies were curt (null for replies from the platform's app).
+    member = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Terse alerts: the latest curt reply, and every reply grouped into this alert.
+    message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    message_ids = models.JSONField(default=list, blank=True)
+    count = models.PositiveIntegerField(default=1)
+    title = models.CharField(max_length=200)
+    detail = models.TextField(blank=True)
+    reasons = models.JSONField(default=list, blank=True)
+    suggestion = models.TextField(blank=True)
+    # Slow alerts: the wait so far when raised, the real latency once answered.
+    latency_seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A deadline checked twice (task redelivery, the sweep) raises nothing new.
+            models.UniqueConstraint(
+                fields=["waiting_period", "kind"],
+                condition=Q(waiting_period__isnull=False),
+                name="alert_one_per_period_kind",
+            ),
+            # Curt replies by one person in one chat are grouped into one open alert.
+            models.UniqueConstraint(
+                fields=["conversation", "member"],
+                condition=Q(kind="terse_reply", state="open"),
+                nulls_distinct=False,
+                name="alert_one_open_terse_per_member",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["shop", "state", "-created_at"]),
+            models.Index(fields=["shop", "emailed_at"], condition=Q(emailed_at__isnull=True), name="alert_unemailed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.state}) in conversation {self.conversation_id}"
+
+
+class MessageTrack(models.Model):
+    """Marks a message as measured, so the sweep can find messages whose task was lost."""
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, primary_key=True, related_name="monitoring_track")
+    measured_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"measured {self.message_id}"
+
+
+class SweepCursor(models.Model):
+    """How far (by message id) the sweep has confirmed every message measured."""
+
+    name = models.CharField(max_length=40, unique=True)
+    value = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "inbox",
     "monitoring",
@@ -32,12 +33,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Refuses oversized bodies (413) before anything reads them.
+    "inbox.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Counts failed browser/admin logins per IP + username and locks out after too many.
+    "inbox.middleware.LoginRateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -75,6 +80,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": env.int("DATABASE_POOL_MAX", default=20),
             "timeout": 10,
         }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default has the web server, the Celery worker and beat writing at once:
+    # WAL lets readers run beside the writer, IMMEDIATE takes the write lock at BEGIN (so a
+    # transaction waits for it instead of failing halfway with "database is locked"), and the
+    # timeout is how long it waits.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -89,6 +106,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Long enough that no ETA task we schedule outlives it (deadlines are re-armed in shorter steps).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# Monitoring safety net: overdue deadlines, messages whose task was lost, due alert e-mails.
+CELERY_BEAT_SCHEDULE["monitoring-sweep"] = {
+    "task": "monitoring.tasks.sweep",
+    "schedule": env.float("BALAS_SWEEP_INTERVAL_S", default=30.0),
+}
 
 CHANNEL_LAYERS = {
     "default": {
@@ -141,6 +163,16 @@ SPECTACULAR_SETTINGS = {
     "with reply-time and tone monitoring.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI served from the installed sidecar package: no CDN at run time.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Message and Conversation both have a `status`: give each enum its own stable name.
+    "ENUM_NAME_OVERRIDES": {
+        "MessageStatusEnum": "inbox.models.Message.Status",
+        "ConversationStatusEnum": "inbox.models.Conversation.Status",
+        "MessageKindEnum": "inbox.models.Message.Kind",
+    },
 }
 
 # Fernet key (urlsafe base64, 32 bytes) that encrypts channel secrets at rest.
@@ -169,3 +201,62 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Monitoring: deadlines are armed in steps well under the broker's visibility timeout.
+BALAS_DEADLINE_ARM_STEP_S = env.int("BALAS_DEADLINE_ARM_STEP_S", default=30 * 60)
+# At most one alert e-mail per shop per this many minutes; later alerts go out as one summary.
+BALAS_ALERT_EMAIL_THROTTLE_MINUTES = env.float("BALAS_ALERT_EMAIL_THROTTLE_MINUTES", default=10.0)
+# The sweep leaves messages younger than this to their own measuring task.
+BALAS_SWEEP_MEASURE_GRACE_S = env.int("BALAS_SWEEP_MEASURE_GRACE_S", default=20)
+
+# --- reliability and abuse limits ---------------------------------------------------------------
+# Redis outages must not slow webhooks down: a publish fails after one quick retry (the sweep
+# measures what was not queued), and connecting gives up after 2 s instead of hanging.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    {
+        "socket_connect_timeout": 2,
+        # Above kombu's 1 s BRPOP poll, so an idle worker is never cut off.
+        "socket_timeout": 10,
+        "retry_on_timeout": True,
+    }
+)
+# Channel layer: same idea; socket_timeout above channels-redis' 5 s blocking receive.
+CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [
+    {"address": host, "socket_connect_timeout": 2, "socket_timeout": 10} if isinstance(host, str) else host
+    for host in CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]
+]
+# After a Redis failure, skip further best-effort publishes for this long (per process).
+BALAS_REDIS_BREAKER_COOLDOWN_S = env.float("BALAS_REDIS_BREAKER_COOLDOWN_S", default=5.0)
+
+# Shared by every web process: API throttling counters and the login lockout.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("CACHE_URL", default=REDIS_URL),
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="balas"),
+        "TIMEOUT": 300,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
+
+# API throttling (per member token or login, per `api` channel token, per IP when anonymous).
+# Rates are "<n>/<second|minute|hour|day>"; a view may name its own scope with `throttle_scope`.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["inbox.throttling.ApiRateThrottle"]
+BALAS_THROTTLE_RATES: dict[str, str | None] = {
+    "anon": env("BALAS_THROTTLE_ANON", default="120/minute"),
+    "member_read": env("BALAS_THROTTLE_MEMBER_READ", default="1200/minute"),
+    "member_write": env("BALAS_THROTTLE_MEMBER_WRITE", default="300/minute"),
+    "channel_push": env("BALAS_THROTTLE_CHANNEL_PUSH", default="3000/minute"),
+}
+
+# Browser and admin login: lock an IP + username out after this many failures in the window.
+BALAS_LOGIN_MAX_FAILURES = env.int("BALAS_LOGIN_MAX_FAILURES", default=5)
+# Any usernames from one IP (password spraying).
+BALAS_LOGIN_MAX_FAILURES_PER_IP = env.int("BALAS_LOGIN_MAX_FAILURES_PER_IP", default=50)
+BALAS_LOGIN_WINDOW_S = env.int("BALAS_LOGIN_WINDOW_S", default=15 * 60)
+BALAS_LOGIN_LOCKOUT_S = env.int("BALAS_LOGIN_LOCKOUT_S", default=15 * 60)
+
+# Request bodies above this get 413 before any view reads them (platform payloads are a few KB).
+BALAS_MAX_BODY_BYTES = env.int("BALAS_MAX_BODY_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)

@@ -8,3 +8,6 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-dev-only-not-secret-balas-0
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 # A fixed dev key so a local database keeps decrypting across restarts; never used in production.
 BALAS_SECRETS_KEY = env("BALAS_SECRETS_KEY", default="ZGV2LW9ubHktYmFsYXMtc2VjcmV0cy1rZXktMDAwMDA=")
+# The demo serves static files straight from the app and project folders (no collectstatic).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

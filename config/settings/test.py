@@ -26,3 +26,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Serve static files from the app directories without a collectstatic run.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+# Throttle counters and login lockouts live in this run's own Redis db, apart from other runs.
+CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = env("CHANNELS_PREFIX", default="balas-test")  # noqa: F405

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -165,7 +166,7 @@ def signature_matches(expected: str, given: str | None) -> bool:
 def from_unix_seconds(value: Any) -> datetime:
     try:
         seconds = float(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise PayloadError(f"timestamp {value!r} is not a number of seconds") from exc
     if not 0 < seconds < 1e11:
         raise PayloadError(f"timestamp {value!r} is out of range")
@@ -175,7 +176,11 @@ def from_unix_seconds(value: Any) -> datetime:
 def from_unix_millis(value: Any) -> datetime:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PayloadError(f"timestamp {value!r} is not a number of milliseconds")
-    return from_unix_seconds(value / 1000)
+    try:
+        seconds = value / 1000
+    except OverflowError as exc:  # a JSON integer too large for a float
+        raise PayloadError(f"timestamp {value!r} is out of range") from exc
+    return from_unix_seconds(seconds)
 
 
 def require(mapping: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -200,3 +205,24 @@ def collect_item(errors: list[str], into: list[Any], where: str, build: Any, *ar
         into.append(build(*args))
     except PayloadError as exc:
         errors.append(f"{where}: {exc}")
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_clean(value: Any) -> Any:
+    """The decoded JSON with every string storable in PostgreSQL.
+
+    JSON may escape a NUL (`\\u0000`) or half of an emoji (`\\ud83d`, a truncated text); neither
+    can be stored in a text column, so NULs are dropped and lone surrogates become U+FFFD
+    instead of turning a customer's message into a 500.
+    """
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {json_clean(k): json_clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_clean(v) for v in value]
+    return value

@@ -1,1 +1,19 @@
-"""Placeholder: being written."""
+"""Instagram messaging (`object: "instagram"`): webhooks and `/{ig_id}/messages`.
+
+The account id is the IG professional account id (`entry[].id`). Replies typed in the
+Instagram app come back as echoes in the same `messages` subscription; our own Send API replies
+come back too and are matched by mid (and by `app_id` when the channel has one configured).
+"""
+
+from __future__ import annotations
+
+from inbox.adapters import register
+from inbox.adapters.meta_messaging import MetaMessagingAdapter
+
+
+@register
+class InstagramAdapter(MetaMessagingAdapter):
+    platform = "instagram"
+    object_name = "instagram"
+    api_base_setting = "INSTAGRAM_API_BASE"
+    echo_label = "Instagram"

@@ -1,1 +1,32 @@
-"""Placeholder: being written."""
+"""Facebook Messenger (`object: "page"`): webhooks and `/{page_id}/messages`.
+
+The account id is the Page id (`entry[].id`). Echoes (`message_echoes` subscription) carry the
+`app_id` of the app that sent them: ours is a reply Balas sent; any other (Page Inbox, Business
+Suite, the Pages app, another tool) is a human reply typed outside Balas. Meta documents no
+marker that tells a Page's automated responses apart from those human replies, so no echo is
+classed as `auto` here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inbox.adapters import register
+from inbox.adapters.base import OutboundContext
+from inbox.adapters.meta_messaging import MetaMessagingAdapter
+
+
+@register
+class MessengerAdapter(MetaMessagingAdapter):
+    platform = "messenger"
+    object_name = "page"
+    api_base_setting = "MESSENGER_API_BASE"
+    echo_label = "Facebook Page"
+
+    def send_body(self, ctx: OutboundContext) -> dict[str, Any]:
+        # RESPONSE: an answer to the customer's message, allowed inside the 24-hour window.
+        return {
+            "recipient": {"id": ctx.contact_external_id},
+            "messaging_type": "RESPONSE",
+            "message": {"text": ctx.text},
+        }

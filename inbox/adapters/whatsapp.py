@@ -79,14 +79,17 @@ class WhatsAppAdapter(PlatformAdapter):
                 field = change.get("field")
                 if field == "messages":
                     names = _contact_names(value)
-                    for k, item in enumerate(value.get("messages") or []):
+                    errors_before = len(errors)
+                    items = _list(value, "messages", where, errors)
+                    for k, item in enumerate(items):
                         collect_item(errors, messages, f"{where}.messages[{k}]", _customer_message, item, names)
-                    for k, item in enumerate(value.get("statuses") or []):
+                    status_items = _list(value, "statuses", where, errors)
+                    for k, item in enumerate(status_items):
                         collect_item(errors, statuses, f"{where}.statuses[{k}]", _status, item)
-                    if not value.get("messages") and not value.get("statuses"):
+                    if not items and not status_items and len(errors) == errors_before:
                         ignored.append(f"{where}: no messages or statuses")
                 elif field == "smb_message_echoes":
-                    for k, item in enumerate(value.get("message_echoes") or []):
+                    for k, item in enumerate(_list(value, "message_echoes", where, errors)):
                         collect_item(errors, messages, f"{where}.message_echoes[{k}]", _echo_message, item)
                 else:
                     ignored.append(f"field {field!r}")
@@ -118,14 +121,40 @@ class WhatsAppAdapter(PlatformAdapter):
             raise SendError("WhatsApp answered without a message id") from exc
 
 
+def _list(value: dict[str, Any], key: str, where: str, errors: list[str]) -> list[Any]:
+    """`value[key]` when it is a list; absent is empty, any other type is the field's error."""
+    items = value.get(key)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        errors.append(f"{where}.{key} has the wrong type")
+        return []
+    return items
+
+
+def _clean(value: str) -> str:
+    # PostgreSQL text and jsonb refuse NUL characters; JSON may carry them as \u0000.
+    return value.replace("\x00", "")
+
+
+def _string_id(item: dict[str, Any], key: str, where: str, max_length: int) -> str:
+    value = require(item, key, str, where)
+    if not value or "\x00" in value or len(value) > max_length:
+        raise PayloadError(f"{where}.{key} is empty or not an id")
+    return value
+
+
 def _contact_names(value: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
     names: dict[str, tuple[str, dict[str, Any]]] = {}
-    for contact in value.get("contacts") or []:
+    contacts = value.get("contacts")
+    # Names are a nicety: a malformed contacts list never costs the message itself.
+    for contact in contacts if isinstance(contacts, list) else []:
         if not isinstance(contact, dict):
             continue
-        profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
-        name = str(profile.get("name") or "")
-        extra = {"user_id": contact["user_id"]} if isinstance(contact.get("user_id"), str) else {}
+        profile = contact.get("profile")
+        name = _clean(str(profile.get("name") or "")) if isinstance(profile, dict) else ""
+        user_id = contact.get("user_id")
+        extra = {"user_id": _clean(user_id)[:128]} if isinstance(user_id, str) else {}
         for key in ("wa_id", "user_id"):
             if isinstance(contact.get(key), str):
                 names[contact[key]] = (name, extra)
@@ -137,42 +166,47 @@ def _content(item: dict[str, Any], where: str = "message") -> tuple[str, str, tu
     msg_type = require(item, "type", str, where)
     if msg_type == "text":
         text = require(item, "text", dict, where)
-        return "text", require(text, "body", str, f"{where}.text"), ()
+        return "text", _clean(require(text, "body", str, f"{where}.text")), ()
     if msg_type in _MEDIA_TYPES:
         media = require(item, msg_type, dict, where)
         media_id = require(media, "id", str, f"{where}.{msg_type}")
-        caption = media.get("caption") if isinstance(media.get("caption"), str) else ""
-        extra = {"filename": media["filename"]} if isinstance(media.get("filename"), str) else {}
+        caption = _clean(media["caption"]) if isinstance(media.get("caption"), str) else ""
+        extra = {"filename": _clean(media["filename"])} if isinstance(media.get("filename"), str) else {}
         attachment = Attachment(
             type=_MEDIA_TYPES[msg_type],
-            media_id=media_id,
-            mime_type=str(media.get("mime_type") or ""),
+            media_id=_clean(media_id),
+            mime_type=_clean(str(media.get("mime_type") or "")),
             caption=caption,
             extra=extra,
         )
         return _MEDIA_TYPES[msg_type], caption, (attachment,)
     if msg_type == "location":
         loc = require(item, "location", dict, where)
-        extra = {k: loc[k] for k in ("latitude", "longitude", "name", "address") if k in loc}
-        return "location", str(loc.get("name") or loc.get("address") or ""), (Attachment(type="location", extra=extra),)
+        extra = {
+            k: _clean(loc[k]) if isinstance(loc[k], str) else loc[k]
+            for k in ("latitude", "longitude", "name", "address")
+            if isinstance(loc.get(k), str | int | float) and not isinstance(loc.get(k), bool)
+        }
+        name = extra.get("name") or extra.get("address") or ""
+        return "location", str(name), (Attachment(type="location", extra=extra),)
     if msg_type == "button":
         button = require(item, "button", dict, where)
-        return "text", str(button.get("text") or ""), ()
+        return "text", _clean(str(button.get("text") or "")), ()
     if msg_type == "interactive":
         interactive = require(item, "interactive", dict, where)
         reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
-        return "text", str(reply.get("title") or "") if isinstance(reply, dict) else "", ()
+        return "text", _clean(str(reply.get("title") or "")) if isinstance(reply, dict) else "", ()
     # A type Balas does not know (or "unsupported"): keep it, so the shop sees the customer wrote.
-    return "other", "", (Attachment(type=msg_type),)
+    return "other", "", (Attachment(type=_clean(msg_type)[:64]),)
 
 
 def _customer_message(item: Any, names: dict[str, tuple[str, dict[str, Any]]]) -> NormalizedMessage:
     if not isinstance(item, dict):
         raise PayloadError("is not an object")
-    message_id = require(item, "id", str, "message")
+    message_id = _string_id(item, "id", "message", 255)
     sender = item.get("from") or item.get("from_user_id")
-    if not isinstance(sender, str) or not sender:
-        raise PayloadError("message.from is missing")
+    if not isinstance(sender, str) or not sender or "\x00" in sender or len(sender) > 128:
+        raise PayloadError("message.from is missing or not an id")
     kind, text, attachments = _content(item)
     name, extra = names.get(sender, ("", {}))
     return NormalizedMessage(
@@ -194,8 +228,8 @@ def _echo_message(item: Any) -> NormalizedMessage:
         raise PayloadError("is not an object")
     kind, text, attachments = _content(item, "message_echo")
     return NormalizedMessage(
-        platform_message_id=require(item, "id", str, "message_echo"),
-        contact_external_id=require(item, "to", str, "message_echo"),
+        platform_message_id=_string_id(item, "id", "message_echo", 255),
+        contact_external_id=_string_id(item, "to", "message_echo", 128),
         direction="out",
         source="echo",
         sent_at=from_unix_seconds(require(item, "timestamp", str, "message_echo")),
@@ -216,7 +250,7 @@ def _status(item: Any) -> StatusUpdate:
     if status == "failed" and isinstance(item.get("errors"), list) and item["errors"]:
         first = item["errors"][0]
         if isinstance(first, dict):
-            error = f"{first.get('title') or first.get('message') or 'failed'} (code {first.get('code')})"
+            error = _clean(f"{first.get('title') or first.get('message') or 'failed'} (code {first.get('code')})")
     return StatusUpdate(
         status=status,  # type: ignore[arg-type]
         at=from_unix_seconds(require(item, "timestamp", str, "status")),

@@ -1,5 +1,31 @@
 """Every write Balas makes goes through these functions."""
 
+from inbox.services.conversations import conversation_assign, conversation_mark_read, conversation_status_set
 from inbox.services.ingest import IngestResult, message_ingest, message_push
+from inbox.services.replies import ReplyRefused, reply_retry, reply_send
+from inbox.services.shops import (
+    CHANNEL_REQUIRED_SECRETS,
+    EmailTakenError,
+    channel_create,
+    member_create,
+    member_token_rotate,
+    shop_create,
+)
 
-__all__ = ["IngestResult", "message_ingest", "message_push"]
+__all__ = [
+    "CHANNEL_REQUIRED_SECRETS",
+    "EmailTakenError",
+    "IngestResult",
+    "ReplyRefused",
+    "channel_create",
+    "conversation_assign",
+    "conversation_mark_read",
+    "conversation_status_set",
+    "member_create",
+    "member_token_rotate",
+    "message_ingest",
+    "message_push",
+    "reply_retry",
+    "reply_send",
+    "shop_create",
+]

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from inbox.models import Conversation, Message
 from inbox.realtime import event_publish
+from inbox.resilience import CircuitOpenError, broker_breaker
 
 logger = logging.getLogger("balas.events")
 
@@ -57,7 +58,10 @@ def message_followups_enqueue(*, message_ids: Sequence[int]) -> None:
 
         for message_id in ids:
             try:
-                message_measure.delay(message_id)
+                # Fail fast in an outage: the sweep measures whatever is skipped here.
+                broker_breaker.call(lambda message_id=message_id: message_measure.delay(message_id))
+            except CircuitOpenError:
+                logger.info("tasks.enqueue_skipped task=message_measure message=%s", message_id)
             except Exception:
                 logger.warning("tasks.enqueue_failed task=message_measure message=%s", message_id, exc_info=True)
 

@@ -248,7 +248,13 @@ def _own_send_confirm(message: Message) -> None:
 def _status_apply(*, channel: Channel, update: StatusUpdate) -> int:
     """Move the shop's messages forward to `update.status`; returns how many rows changed."""
     rows = Message.objects.filter(channel=channel, direction=Message.Direction.OUT)
-    if update.platform_message_id:
+    if update.platform_message_id and update.watermark is not None and update.contact_external_id:
+        # Instagram "seen" names the last message seen: it and everything before it is read.
+        rows = rows.filter(
+            Q(platform_message_id=update.platform_message_id)
+            | Q(conversation__contact__external_id=update.contact_external_id, sent_at__lte=update.watermark)
+        )
+    elif update.platform_message_id:
         rows = rows.filter(platform_message_id=update.platform_message_id)
     elif update.watermark is not None and update.contact_external_id:
         rows = rows.filter(conversation__contact__external_id=update.contact_external_id, sent_at__lte=update.watermark)

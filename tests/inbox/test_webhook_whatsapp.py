@@ -114,3 +114,108 @@ def test_missing_text_object_is_400_naming_the_field(client, channels):
     assert response.status_code == 400
     assert "text" in response.json()["error"]
     assert Message.objects.count() == 0
+
+
+# --- exact stored fields, receipts and signatures (Meta adapters task) ------------------------
+def test_image_is_stored_exactly(client, channels):
+    raw = sample("whatsapp_image.json")
+    assert post_webhook(client, "whatsapp", raw, signed_headers(channels["whatsapp"], raw)).status_code == 200
+    message = Message.objects.select_related("conversation__contact").get()
+    assert message.platform_message_id == "wamid.TEST-IN-0002-photo"
+    assert message.conversation.contact.external_id == "6281234567890"
+    assert message.conversation.contact.name == "Siti Rahma"
+    assert (message.direction, message.source, message.status) == ("in", "customer", "received")
+    assert message.sent_at == datetime(2026, 3, 2, 3, 15, 40, tzinfo=UTC)
+
+
+def test_phone_app_echo_is_stored_exactly(client, channels):
+    raw = sample("whatsapp_echo.json")
+    assert post_webhook(client, "whatsapp", raw, signed_headers(channels["whatsapp"], raw)).status_code == 200
+    echo = Message.objects.select_related("conversation__contact").get()
+    assert echo.platform_message_id == "wamid.TEST-ECHO-0001-from-phone-app"
+    assert echo.conversation.contact.external_id == "6281234567890"
+    assert echo.conversation.contact.name == ""
+    assert (echo.direction, echo.source, echo.kind, echo.status) == ("out", "echo", "text", "sent")
+    assert echo.text == "Ready kak, stok masih 15. Silakan checkout ya 🙏"
+    assert echo.attachments == []
+    assert echo.sender_label == "WhatsApp Business app"
+
+
+def test_read_status_updates_a_factory_message_and_adds_no_row(client, channels):
+    from tests.factories import ContactFactory, ConversationFactory, MessageFactory
+
+    contact = ContactFactory(channel=channels["whatsapp"], external_id="6281234567890")
+    ours = MessageFactory(
+        conversation=ConversationFactory(contact=contact),
+        platform_message_id="wamid.TEST-OUT-0001-admin-reply",
+        direction="out",
+        source="inbox",
+        status="delivered",
+        sent_at=datetime(2026, 3, 2, 3, 16, tzinfo=UTC),
+    )
+    raw = sample("whatsapp_status_read.json")
+    assert post_webhook(client, "whatsapp", raw, signed_headers(channels["whatsapp"], raw)).status_code == 200
+    ours.refresh_from_db()
+    assert ours.status == "read"
+    assert Message.objects.count() == 1
+    event = WebhookEvent.objects.get()
+    assert (event.outcome, event.statuses_applied, event.messages_stored) == ("accepted", 1, 0)
+
+
+def test_failed_status_keeps_the_platforms_reason(client, channels):
+    from tests.factories import ContactFactory, ConversationFactory, MessageFactory
+
+    contact = ContactFactory(channel=channels["whatsapp"], external_id="6281234567890")
+    ours = MessageFactory(
+        conversation=ConversationFactory(contact=contact),
+        platform_message_id="wamid.TEST-OUT-0001-admin-reply",
+        direction="out",
+        source="inbox",
+        status="sent",
+    )
+    body = json.loads(sample("whatsapp_status_read.json"))
+    status = body["entry"][0]["changes"][0]["value"]["statuses"][0]
+    status["status"] = "failed"
+    status["errors"] = [{"code": 131047, "title": "Re-engagement message"}]
+    raw = json.dumps(body).encode()
+    assert post_webhook(client, "whatsapp", raw, signed_headers(channels["whatsapp"], raw)).status_code == 200
+    ours.refresh_from_db()
+    assert ours.status == "failed"
+    assert ours.error == "Re-engagement message (code 131047)"
+
+
+def test_status_for_an_unknown_message_is_acknowledged_and_stores_nothing(client, channels):
+    raw = sample("whatsapp_status_read.json")
+    assert post_webhook(client, "whatsapp", raw, signed_headers(channels["whatsapp"], raw)).status_code == 200
+    assert Message.objects.count() == 0
+    assert WebhookEvent.objects.get().outcome == "ignored"
+
+
+@pytest.mark.parametrize("other", ["instagram", "messenger"])
+def test_signature_with_another_channels_secret_is_401(client, channels, other):
+    raw = sample("whatsapp_text.json")
+    response = post_webhook(client, "whatsapp", raw, signed_headers(channels[other], raw))
+    assert response.status_code == 401
+    assert Message.objects.count() == 0
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_replaying_a_phone_app_echo_twenty_times_stores_one_reply(client, channels):
+    raw = sample("whatsapp_echo.json")
+    headers = signed_headers(channels["whatsapp"], raw)
+    for _ in range(20):
+        assert post_webhook(client, "whatsapp", raw, headers).status_code == 200
+    assert Message.objects.count() == 1
+
+
+def test_unknown_message_type_is_kept_as_other(client, channels):
+    body = json.loads(sample("whatsapp_text.json"))
+    message = body["entry"][0]["changes"][0]["value"]["messages"][0]
+    del message["text"]
+    message["type"] = "hologram"
+    message["hologram"] = {"id": "h1"}
+    raw = json.dumps(body).encode()
+    assert post_webhook(client, "whatsapp", raw, signed_headers(channels["whatsapp"], raw)).status_code == 200
+    stored = Message.objects.get()
+    assert (stored.kind, stored.text, stored.attachments) == ("other", "", [{"type": "hologram"}])
+    assert Conversation.objects.get().waiting_since == stored.sent_at

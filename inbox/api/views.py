@@ -1,0 +1,319 @@
+"""REST API views: parse, call one selector or service, shape the answer. Nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inbox.adapters.base import NormalizedMessage
+from inbox.api.serializers import (
+    ChannelCreatedSerializer,
+    ChannelCreateSerializer,
+    ChannelMessagePushSerializer,
+    ChannelSerializer,
+    ConversationPatchSerializer,
+    ConversationSerializer,
+    ErrorSerializer,
+    MessageDetailSerializer,
+    ReplyCreateSerializer,
+    ReplyFailedSerializer,
+)
+from inbox.models import Channel, Conversation, Member, Message, Platform
+from inbox.permissions import IsChannelToken, IsShopMember, IsShopOwner
+from inbox.selectors import (
+    channel_list,
+    conversation_get,
+    conversation_list,
+    member_get,
+    message_get,
+    message_list,
+    request_member,
+)
+from inbox.services import (
+    ReplyRefused,
+    channel_create,
+    conversation_assign,
+    conversation_mark_read,
+    conversation_status_set,
+    message_push,
+    reply_retry,
+    reply_send,
+)
+
+
+def _member(request: Request) -> Member:
+    member = request_member(request)
+    if member is None:  # the permission classes already refused; this keeps types honest
+        raise PermissionDenied()
+    return member
+
+
+def _conversation(request: Request, pk: int) -> Conversation:
+    conversation = conversation_get(shop_id=_member(request).shop_id, pk=pk)
+    if conversation is None:
+        raise Http404
+    return conversation
+
+
+def _service_errors(exc: DjangoValidationError) -> ValidationError:
+    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
+
+
+def _message_data(message: Message) -> dict[str, Any]:
+    return dict(MessageDetailSerializer(message).data)
+
+
+# --- channels -----------------------------------------------------------------------------
+
+
+@extend_schema(tags=["channels"])
+class ChannelListCreateView(generics.ListCreateAPIView):
+    serializer_class = ChannelSerializer
+
+    def get_permissions(self) -> list[Any]:
+        return [IsShopOwner()] if self.request.method == "POST" else [IsShopMember()]
+
+    def get_queryset(self) -> Any:
+        return channel_list(shop_id=_member(self.request).shop_id)
+
+    @extend_schema(summary="The shop's channels (never their secrets)")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Connect a channel (owner)",
+        request=ChannelCreateSerializer,
+        responses={201: ChannelCreatedSerializer, 400: OpenApiResponse(description="A field is wrong or missing")},
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        incoming = ChannelCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        try:
+            channel, token = channel_create(
+                shop=_member(request).shop,
+                platform=data["platform"],
+                name=data["name"],
+                account_id=data.get("account_id", ""),
+                secrets=data.get("secrets") or {},
+            )
+        except DjangoValidationError as exc:
+            raise _service_errors(exc) from exc
+        body = ChannelSerializer(channel).data
+        body["token"] = token
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["channels"])
+class ChannelMessagePushView(APIView):
+    permission_classes = [IsChannelToken]
+
+    @extend_schema(
+        summary="Push one message into an `api` channel (Token of that channel)",
+        request=ChannelMessagePushSerializer,
+        responses={
+            201: MessageDetailSerializer,
+            200: OpenApiResponse(MessageDetailSerializer, description="A duplicate external_id: nothing new stored"),
+            400: OpenApiResponse(description="A field is wrong or missing"),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        channel = request.auth
+        if not isinstance(channel, Channel) or channel.pk != pk or channel.platform != Platform.API:
+            raise PermissionDenied("This token may push only to its own api channel.")
+        incoming = ChannelMessagePushSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        direction = data["direction"]
+        normalized = NormalizedMessage(
+            platform_message_id=data["external_id"],
+            contact_external_id=data["contact"]["id"],
+            contact_name=data["contact"].get("name", ""),
+            direction=direction,
+            source="customer" if direction == Message.Direction.IN else "api",
+            sent_at=data["sent_at"],
+            text=data["text"],
+        )
+        message, created = message_push(channel=channel, normalized=normalized)
+        return Response(_message_data(message), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+# --- conversations ------------------------------------------------------------------------
+
+_STATUS_FILTERS = ("waiting", "open", "closed", "all")
+
+
+@extend_schema(tags=["conversations"])
+class ConversationListView(generics.ListAPIView):
+    serializer_class = ConversationSerializer
+    permission_classes = [IsShopMember]
+
+    @extend_schema(
+        summary="The shop's conversations: waiting first (longest wait on top), then most recent",
+        parameters=[
+            OpenApiParameter("status", str, enum=list(_STATUS_FILTERS), description="Default: all."),
+            OpenApiParameter("channel", int, description="A channel id."),
+            OpenApiParameter("assignee", str, description='A member id, "me" or "none".'),
+        ],
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        member = _member(self.request)
+        params = self.request.query_params
+        errors: dict[str, str] = {}
+        status_filter = params.get("status", "all") or "all"
+        if status_filter not in _STATUS_FILTERS:
+            errors["status"] = f"must be one of: {', '.join(_STATUS_FILTERS)}"
+        channel_id = _int_param(params.get("channel"), "channel", errors)
+        assignee_raw = (params.get("assignee") or "").strip()
+        assignee_id: int | None = None
+        unassigned = False
+        if assignee_raw == "me":
+            assignee_id = member.pk
+        elif assignee_raw == "none":
+            unassigned = True
+        elif assignee_raw:
+            assignee_id = _int_param(assignee_raw, "assignee", errors, hint='a member id, "me" or "none"')
+        if errors:
+            raise ValidationError(errors)
+        return conversation_list(
+            shop_id=member.shop_id,
+            status=status_filter,
+            channel_id=channel_id,
+            assignee_id=assignee_id,
+            unassigned=unassigned,
+        )
+
+
+def _int_param(raw: str | None, name: str, errors: dict[str, str], hint: str = "an integer id") -> int | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        errors[name] = f"must be {hint}"
+        return None
+
+
+@extend_schema(tags=["conversations"])
+class ConversationDetailView(APIView):
+    permission_classes = [IsShopMember]
+
+    @extend_schema(summary="One conversation", responses=ConversationSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(ConversationSerializer(_conversation(request, pk)).data)
+
+    @extend_schema(
+        summary="Assign, close or reopen a conversation",
+        request=ConversationPatchSerializer,
+        responses={200: ConversationSerializer, 400: OpenApiResponse(description="A field is wrong")},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        member = _member(request)
+        conversation = _conversation(request, pk)
+        incoming = ConversationPatchSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        try:
+            if "assignee" in data:
+                assignee = None
+                if data["assignee"] is not None:
+                    assignee = member_get(shop_id=member.shop_id, pk=data["assignee"])
+                    if assignee is None:
+                        raise ValidationError({"assignee": "no member of this shop has this id"})
+                conversation = conversation_assign(conversation=conversation, assignee=assignee, by=member)
+            if "status" in data:
+                conversation = conversation_status_set(conversation=conversation, status=data["status"], by=member)
+        except DjangoValidationError as exc:
+            raise _service_errors(exc) from exc
+        return Response(ConversationSerializer(_conversation(request, pk)).data)
+
+
+@extend_schema(tags=["conversations"])
+class ConversationReadView(APIView):
+    permission_classes = [IsShopMember]
+
+    @extend_schema(summary="Mark the customer's messages as read", request=None, responses=ConversationSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        conversation_mark_read(conversation=_conversation(request, pk), member=_member(request))
+        return Response(ConversationSerializer(_conversation(request, pk)).data)
+
+
+@extend_schema(tags=["conversations"])
+class ConversationMessagesView(generics.ListAPIView):
+    serializer_class = MessageDetailSerializer
+    permission_classes = [IsShopMember]
+
+    @extend_schema(summary="The conversation's messages, oldest first, with reply measurements")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        return message_list(conversation=_conversation(self.request, self.kwargs["pk"]))
+
+
+@extend_schema(tags=["conversations"])
+class ConversationReplyView(APIView):
+    permission_classes = [IsShopMember]
+
+    @extend_schema(
+        summary="Send a reply through the platform",
+        request=ReplyCreateSerializer,
+        responses={
+            201: MessageDetailSerializer,
+            422: OpenApiResponse(ErrorSerializer, description="The reply cannot be sent (nothing was sent)"),
+            502: OpenApiResponse(ReplyFailedSerializer, description="The platform refused; the message is kept failed"),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        conversation = _conversation(request, pk)
+        incoming = ReplyCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            message = reply_send(
+                conversation=conversation, member=_member(request), text=incoming.validated_data["text"]
+            )
+        except ReplyRefused as exc:
+            return Response({"error": exc.reason}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return _reply_response(message, status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["conversations"])
+class MessageRetryView(APIView):
+    permission_classes = [IsShopMember]
+
+    @extend_schema(
+        summary="Send a failed reply again",
+        request=None,
+        responses={
+            200: MessageDetailSerializer,
+            422: OpenApiResponse(ErrorSerializer, description="Not a failed reply from Balas, or cannot be sent"),
+            502: OpenApiResponse(ReplyFailedSerializer, description="The platform refused again"),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        member = _member(request)
+        message = message_get(shop_id=member.shop_id, pk=pk)
+        if message is None:
+            raise Http404
+        try:
+            message = reply_retry(message=message, member=member)
+        except ReplyRefused as exc:
+            return Response({"error": exc.reason}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return _reply_response(message, status.HTTP_200_OK)
+
+
+def _reply_response(message: Message, ok_status: int) -> Response:
+    if message.status == Message.Status.FAILED:
+        return Response({"error": message.error, "message": _message_data(message)}, status=status.HTTP_502_BAD_GATEWAY)
+    return Response(_message_data(message), status=ok_status)

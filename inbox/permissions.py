@@ -1,0 +1,31 @@
+"""Who may call what: members (token or browser session), owners, and `api` channel tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from inbox.models import Channel, Member
+from inbox.selectors import request_member
+
+
+class IsShopMember(BasePermission):
+    """A member's API token, or a logged-in browser session of a member."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return request_member(request) is not None
+
+
+class IsShopOwner(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        member = request_member(request)
+        return member is not None and member.role == Member.Role.OWNER
+
+
+class IsChannelToken(BasePermission):
+    """The token of an `api` channel: it may push messages to that channel only."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return isinstance(request.auth, Channel)

@@ -1,0 +1,100 @@
+"""Reads, always scoped to one shop: another shop's ids simply are not found."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import F, QuerySet
+
+from inbox.models import Channel, Conversation, Member, Message
+
+
+def request_member(request: Any) -> Member | None:
+    """The member behind a request: a member token, or a browser session; None for anyone else.
+
+    A channel token authenticates a ChannelPrincipal, never a member, so it gets None here.
+    """
+    if hasattr(request, "_balas_member"):
+        cached: Member | None = request._balas_member
+        return cached
+    auth = getattr(request, "auth", None)
+    member: Member | None = None
+    if isinstance(auth, Member):
+        member = auth
+    elif auth is None:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active and getattr(user, "pk", None):
+            member = Member.objects.select_related("user", "shop").filter(user=user).first()
+    request._balas_member = member
+    return member
+
+
+def channel_list(*, shop_id: int) -> QuerySet[Channel]:
+    return Channel.objects.filter(shop_id=shop_id).order_by("id")
+
+
+def channel_get(*, shop_id: int, pk: int) -> Channel | None:
+    return channel_list(shop_id=shop_id).filter(pk=pk).first()
+
+
+def member_get(*, shop_id: int, pk: int) -> Member | None:
+    return Member.objects.select_related("user").filter(shop_id=shop_id, pk=pk).first()
+
+
+def conversation_list(
+    *,
+    shop_id: int,
+    status: str = "all",
+    channel_id: int | None = None,
+    assignee_id: int | None = None,
+    unassigned: bool = False,
+) -> QuerySet[Conversation]:
+    """Waiting conversations first (the longest wait on top), then the most recent."""
+    rows = Conversation.objects.filter(shop_id=shop_id).select_related(
+        "channel", "contact", "last_message", "assignee__user"
+    )
+    if status == "waiting":
+        rows = rows.filter(waiting_since__isnull=False)
+    elif status in (Conversation.Status.OPEN, Conversation.Status.CLOSED):
+        rows = rows.filter(status=status)
+    if channel_id is not None:
+        rows = rows.filter(channel_id=channel_id)
+    if unassigned:
+        rows = rows.filter(assignee__isnull=True)
+    elif assignee_id is not None:
+        rows = rows.filter(assignee_id=assignee_id)
+    return rows.order_by(F("waiting_since").asc(nulls_last=True), F("last_message_at").desc(nulls_last=True), "-id")
+
+
+def conversation_get(*, shop_id: int, pk: int) -> Conversation | None:
+    return (
+        Conversation.objects.filter(shop_id=shop_id, pk=pk)
+        .select_related("channel", "contact", "last_message", "assignee__user")
+        .first()
+    )
+
+
+def message_list(*, conversation: Conversation) -> QuerySet[Message]:
+    """The conversation's messages, oldest first, with their reply measurements joined in."""
+    rows = Message.objects.filter(conversation_id=conversation.pk, shop_id=conversation.shop_id).select_related(
+        "sent_by__user"
+    )
+    if message_has_measurement():
+        rows = rows.select_related("measurement")
+    return rows.order_by("sent_at", "id")
+
+
+def message_get(*, shop_id: int, pk: int) -> Message | None:
+    return Message.objects.filter(shop_id=shop_id, pk=pk).select_related("conversation", "sent_by__user").first()
+
+
+@cache
+def message_has_measurement() -> bool:
+    """Whether the monitoring app's ReplyMeasurement (Message.measurement) is installed yet."""
+    try:
+        Message._meta.get_field("measurement")
+    except FieldDoesNotExist:
+        return False
+    return True

@@ -1,0 +1,114 @@
+"""REST endpoints of the monitoring side: thin, every query scoped to the caller's shop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inbox.models import Member
+from inbox.permissions import IsShopMember, IsShopOwner
+from inbox.selectors import request_member
+from monitoring.api.serializers import (
+    AlertSerializer,
+    PolicyPatchSerializer,
+    PolicySerializer,
+    ToneCheckRequestSerializer,
+    ToneCheckResponseSerializer,
+)
+from monitoring.models import Alert
+from monitoring.selectors import alerts_visible
+from monitoring.services.alerts import alert_acknowledge
+from monitoring.services.policy import PolicyError, policy_for_shop, policy_update
+from monitoring.services.tone import tone_check
+
+
+def _member(request: Request) -> Member:
+    member = request_member(request)
+    assert member is not None  # guaranteed by the permission classes
+    return member
+
+
+class PolicyView(APIView):
+    def get_permissions(self) -> list[BasePermission]:
+        if self.request.method in ("PATCH", "PUT"):
+            return [IsShopOwner()]
+        return [IsShopMember()]
+
+    @extend_schema(summary="The shop's reply targets and business hours", responses=PolicySerializer)
+    def get(self, request: Request) -> Response:
+        policy = policy_for_shop(shop_id=_member(request).shop_id)
+        return Response(PolicySerializer(policy).data)
+
+    @extend_schema(
+        summary="Change reply targets, time zone or business hours (owner)",
+        request=PolicyPatchSerializer,
+        responses={200: PolicySerializer},
+    )
+    def patch(self, request: Request) -> Response:
+        try:
+            policy = policy_update(shop_id=_member(request).shop_id, data=request.data)
+        except PolicyError as exc:
+            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        return Response(PolicySerializer(policy).data)
+
+
+_KIND_PARAM = OpenApiParameter("kind", str, enum=[k for k, _ in Alert.Kind.choices])
+_STATE_PARAM = OpenApiParameter("state", str, enum=[s for s, _ in Alert.State.choices])
+
+
+class AlertListView(generics.ListAPIView):
+    permission_classes = [IsShopMember]
+    serializer_class = AlertSerializer
+
+    @extend_schema(summary="Alerts the caller may see, newest first", parameters=[_KIND_PARAM, _STATE_PARAM])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        params = self.request.query_params
+        errors: dict[str, list[str]] = {}
+        kind, state = params.get("kind") or None, params.get("state") or None
+        if kind and kind not in Alert.Kind.values:
+            errors["kind"] = [f"Unknown kind '{kind}'; use one of {', '.join(Alert.Kind.values)}."]
+        if state and state not in Alert.State.values:
+            errors["state"] = [f"Unknown state '{state}'; use one of {', '.join(Alert.State.values)}."]
+        if errors:
+            raise ValidationError(errors)
+        return alerts_visible(member=_member(self.request), kind=kind, state=state)
+
+
+class AlertAcknowledgeView(APIView):
+    permission_classes = [IsShopMember]
+
+    @extend_schema(summary="Mark an alert as seen", request=None, responses=AlertSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        member = _member(request)
+        if not alerts_visible(member=member).filter(pk=pk).exists():
+            raise Http404
+        alert = alert_acknowledge(alert_id=pk, member=member)
+        return Response(AlertSerializer(alerts_visible(member=member).get(pk=alert.pk)).data)
+
+
+class ToneCheckView(APIView):
+    permission_classes = [IsShopMember]
+
+    @extend_schema(
+        summary="Judge a draft reply: terse or not, why, and a warmer suggestion",
+        request=ToneCheckRequestSerializer,
+        responses=ToneCheckResponseSerializer,
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ToneCheckRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = tone_check(
+            customer=serializer.validated_data.get("customer") or [], reply=serializer.validated_data["reply"]
+        )
+        return Response(ToneCheckResponseSerializer(result).data)

@@ -1,0 +1,95 @@
+"""The owner's settings form: the same validation as the API, through the policy service."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from monitoring.business_hours import WEEKDAYS, ScheduleError, ranges_format, ranges_parse
+from monitoring.models import ShopPolicy
+from monitoring.services.policy import PolicyError, policy_clean
+
+DAY_LABELS = {
+    "mon": _("Senin"),
+    "tue": _("Selasa"),
+    "wed": _("Rabu"),
+    "thu": _("Kamis"),
+    "fri": _("Jumat"),
+    "sat": _("Sabtu"),
+    "sun": _("Minggu"),
+}
+COMMON_ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Singapore", "Asia/Kuala_Lumpur", "UTC")
+
+
+class PolicyForm(forms.Form):
+    first_reply_target_min = forms.DecimalField(
+        label=_("Target balasan pertama (menit jam kerja)"), min_value=Decimal("0.05"), decimal_places=2
+    )
+    reply_target_min = forms.DecimalField(
+        label=_("Target balasan berikutnya (menit jam kerja)"), min_value=Decimal("0.05"), decimal_places=2
+    )
+    timezone = forms.CharField(label=_("Zona waktu"), max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for day in WEEKDAYS:
+            self.fields[f"hours_{day}"] = forms.CharField(
+                label=DAY_LABELS[day],
+                required=False,
+                help_text=_("Contoh: 08:00-12:00, 13:00-21:00. Kosong berarti tutup."),
+            )
+        self.policy_data: dict[str, Any] = {}
+
+    @classmethod
+    def initial_for(cls, policy: ShopPolicy) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "first_reply_target_min": Decimal(policy.first_reply_target_s) / 60,
+            "reply_target_min": Decimal(policy.reply_target_s) / 60,
+            "timezone": policy.timezone,
+        }
+        for day in WEEKDAYS:
+            initial[f"hours_{day}"] = ranges_format(policy.business_hours.get(day, []))
+        return initial
+
+    def day_fields(self) -> list[forms.BoundField]:
+        return [self[f"hours_{day}"] for day in WEEKDAYS]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        hours: dict[str, list[list[str]]] = {}
+        for day in WEEKDAYS:
+            try:
+                hours[day] = ranges_parse(cleaned.get(f"hours_{day}", ""), day=day)
+            except ScheduleError as exc:
+                self.add_error(f"hours_{day}", str(exc))
+        if self.errors:
+            return cleaned
+        data = {
+            "first_reply_target_s": round(cleaned["first_reply_target_min"] * 60),
+            "reply_target_s": round(cleaned["reply_target_min"] * 60),
+            "timezone": cleaned["timezone"],
+            "business_hours": hours,
+        }
+        try:
+            self.policy_data = policy_clean(data)
+        except PolicyError as exc:
+            for name, messages in exc.errors.items():
+                for message in messages:
+                    self.add_error(_form_field(name, message), message)
+        return cleaned
+
+
+def _form_field(name: str, message: str) -> str | None:
+    if name == "business_hours":
+        day = message.split(":", 1)[0]
+        return f"hours_{day}" if day in WEEKDAYS else None
+    return {
+        "first_reply_target_s": "first_reply_target_min",
+        "reply_target_s": "reply_target_min",
+        "timezone": "timezone",
+    }.get(name)

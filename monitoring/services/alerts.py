@@ -1,0 +1,233 @@
+"""Alerts: raised once, grouped where they repeat, resolved by the reply, acknowledged by people."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inbox.models import Conversation, Member, Message
+from inbox.realtime import event_publish
+from monitoring.models import Alert, WaitingPeriod
+
+logger = logging.getLogger("balas.monitoring")
+
+SLOW_KINDS = (Alert.Kind.SLOW_FIRST_REPLY, Alert.Kind.SLOW_REPLY)
+
+
+def alert_payload(alert: Alert) -> dict[str, Any]:
+    """The `alert` object of `alert.created` / `alert.updated` events (and of the API)."""
+    return {
+        "id": alert.pk,
+        "kind": alert.kind,
+        "state": alert.state,
+        "conversation_id": alert.conversation_id,
+        "assignee_id": alert.assignee_id,
+        "member_id": alert.member_id,
+        "title": alert.title,
+        "detail": alert.detail,
+        "reasons": list(alert.reasons or []),
+        "suggestion": alert.suggestion,
+        "count": alert.count,
+        "latency_seconds": alert.latency_seconds,
+        "created_at": alert.created_at.isoformat() if alert.created_at else None,
+        "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None,
+        "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
+    }
+
+
+def _publish(alert: Alert, event_type: str) -> None:
+    event_publish(shop_id=alert.shop_id, event_type=event_type, payload={"alert": alert_payload(alert)})
+
+
+def _contact_name(conversation: Conversation) -> str:
+    contact = conversation.contact
+    return contact.name or contact.external_id
+
+
+def _minutes(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{minutes:.0f}" if minutes >= 1 else f"{minutes:.1f}"
+
+
+def alert_raise(
+    *,
+    conversation: Conversation,
+    kind: str,
+    title: str,
+    detail: str = "",
+    waiting_period: WaitingPeriod | None = None,
+    member_id: int | None = None,
+    message: Message | None = None,
+    reasons: list[str] | tuple[str, ...] = (),
+    suggestion: str = "",
+    latency_seconds: float | None = None,
+) -> tuple[Alert, bool]:
+    """Create an alert unless its unique key exists; returns (alert, created).
+
+    After the commit, `alert.created` goes to the shop's sockets and the owner's e-mail is queued.
+    """
+    values = {
+        "shop_id": conversation.shop_id,
+        "conversation": conversation,
+        "waiting_period": waiting_period,
+        "kind": kind,
+        "assignee_id": conversation.assignee_id,
+        "member_id": member_id,
+        "message": message,
+        "message_ids": [message.pk] if message is not None else [],
+        "title": title[:200],
+        "detail": detail,
+        "reasons": list(reasons),
+        "suggestion": suggestion,
+        "latency_seconds": latency_seconds,
+    }
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                alert = Alert.objects.create(**values)
+        except IntegrityError:
+            existing = _existing(conversation=conversation, kind=kind, period=waiting_period, member_id=member_id)
+            if existing is None:
+                raise
+            return existing, False
+        _publish(alert, "alert.created")
+        transaction.on_commit(lambda: _email_queue(alert.shop_id))
+    logger.info("alert.raised alert=%s kind=%s conversation=%s", alert.pk, kind, conversation.pk)
+    return alert, True
+
+
+def _existing(
+    *, conversation: Conversation, kind: str, period: WaitingPeriod | None, member_id: int | None
+) -> Alert | None:
+    if period is not None:
+        return Alert.objects.filter(waiting_period=period, kind=kind).first()
+    return Alert.objects.filter(
+        conversation=conversation, kind=kind, member_id=member_id, state=Alert.State.OPEN
+    ).first()
+
+
+def _email_queue(shop_id: int) -> None:
+    from monitoring.tasks import alert_email_send
+
+    try:
+        alert_email_send.delay(shop_id)
+    except Exception:
+        # The sweep e-mails whatever is still un-e-mailed.
+        logger.warning("tasks.enqueue_failed task=alert_email_send shop=%s", shop_id, exc_info=True)
+
+
+def slow_alert_raise(*, period: WaitingPeriod) -> Alert | None:
+    """The slow-reply alert of a period past its deadline (caller holds the period's row lock)."""
+    kind = Alert.Kind.SLOW_FIRST_REPLY if period.kind == WaitingPeriod.Kind.FIRST else Alert.Kind.SLOW_REPLY
+    if Alert.objects.filter(waiting_period=period, kind=kind).exists():
+        return None
+    conversation = period.conversation
+    waited = (timezone.now() - period.started_at).total_seconds()
+    name = _contact_name(conversation)
+    if kind == Alert.Kind.SLOW_FIRST_REPLY:
+        title = _("%(name)s belum dapat balasan pertama") % {"name": name}
+    else:
+        title = _("%(name)s menunggu balasan") % {"name": name}
+    detail = _("Pelanggan menunggu sejak %(since)s; target %(target)s menit jam kerja sudah lewat.") % {
+        "since": timezone.localtime(period.started_at).strftime("%d-%m-%Y %H:%M"),
+        "target": _minutes(period.target_seconds),
+    }
+    alert, created = alert_raise(
+        conversation=conversation,
+        kind=kind,
+        title=title,
+        detail=detail,
+        waiting_period=period,
+        latency_seconds=waited,
+    )
+    return alert if created else None
+
+
+def slow_alerts_resolve(*, period: WaitingPeriod, latency_seconds: float | None) -> int:
+    """The reply came: the period's slow alert is resolved and carries the real latency."""
+    changed = 0
+    now = timezone.now()
+    for alert in Alert.objects.select_for_update().filter(waiting_period=period, kind__in=SLOW_KINDS):
+        fields: list[str] = []
+        if alert.state != Alert.State.RESOLVED:
+            alert.state = Alert.State.RESOLVED
+            alert.resolved_at = now
+            fields += ["state", "resolved_at"]
+        if latency_seconds is not None and alert.latency_seconds != latency_seconds:
+            alert.latency_seconds = latency_seconds
+            fields.append("latency_seconds")
+        if fields:
+            alert.save(update_fields=[*fields, "updated_at"])
+            _publish(alert, "alert.updated")
+            logger.info("alert.resolved alert=%s latency=%s", alert.pk, latency_seconds)
+            changed += 1
+    return changed
+
+
+def terse_alert_record(*, conversation: Conversation, reply: Message, verdict: Any) -> Alert:
+    """Raise, or add to, the open terse alert of this replier in this conversation.
+
+    A reply already recorded (a re-run of the measurement) changes nothing.
+    """
+    already = Alert.objects.filter(
+        conversation=conversation, kind=Alert.Kind.TERSE_REPLY, message_ids__contains=[reply.pk]
+    ).first()
+    if already is not None:
+        return already
+    reasons = [str(r) for r in getattr(verdict, "reasons", ())]
+    suggestion = str(getattr(verdict, "suggestion", "") or "")
+    replier = reply.sent_by.display_name if reply.sent_by_id and reply.sent_by else (reply.sender_label or _("Toko"))
+    detail = _("Balasan \u201c%(text)s\u201d terdengar ketus untuk pelanggan %(name)s.") % {
+        "text": reply.text[:120],
+        "name": _contact_name(conversation),
+    }
+    grouped = (
+        Alert.objects.select_for_update()
+        .filter(
+            conversation=conversation, kind=Alert.Kind.TERSE_REPLY, state=Alert.State.OPEN, member_id=reply.sent_by_id
+        )
+        .first()
+    )
+    if grouped is not None:
+        grouped.message_ids = [*grouped.message_ids, reply.pk]
+        grouped.count = len(grouped.message_ids)
+        grouped.message = reply
+        grouped.reasons = reasons
+        grouped.suggestion = suggestion
+        grouped.detail = detail
+        grouped.title = _("%(who)s membalas ketus (%(count)s kali)") % {"who": replier, "count": grouped.count}
+        grouped.save(
+            update_fields=["message_ids", "count", "message", "reasons", "suggestion", "detail", "title", "updated_at"]
+        )
+        _publish(grouped, "alert.updated")
+        logger.info("alert.grouped alert=%s count=%s", grouped.pk, grouped.count)
+        return grouped
+    alert, _created = alert_raise(
+        conversation=conversation,
+        kind=Alert.Kind.TERSE_REPLY,
+        title=_("%(who)s membalas ketus") % {"who": replier},
+        detail=detail,
+        member_id=reply.sent_by_id,
+        message=reply,
+        reasons=reasons,
+        suggestion=suggestion,
+    )
+    return alert
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert_id: int, member: Member) -> Alert:
+    """Mark an alert seen. Acknowledging twice, or a resolved alert, changes nothing."""
+    alert = Alert.objects.select_for_update().get(pk=alert_id, shop_id=member.shop_id)
+    if alert.state == Alert.State.OPEN:
+        alert.state = Alert.State.ACKNOWLEDGED
+        alert.acknowledged_at = timezone.now()
+        alert.acknowledged_by = member
+        alert.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "updated_at"])
+        _publish(alert, "alert.updated")
+        logger.info("alert.acknowledged alert=%s member=%s", alert.pk, member.pk)
+    return alert

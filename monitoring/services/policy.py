@@ -1,0 +1,99 @@
+"""The shop's reply targets and opening hours: created lazily, validated, changed by the owner."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from inbox.models import Shop
+from monitoring.business_hours import ScheduleError, business_hours_clean, timezone_clean
+from monitoring.models import ShopPolicy
+
+logger = logging.getLogger("balas.monitoring")
+
+POLICY_FIELDS = ("first_reply_target_s", "reply_target_s", "timezone", "business_hours")
+# A target longer than a week of opening time is a typo, not a policy.
+MAX_TARGET_S = 7 * 24 * 3600
+
+
+class PolicyError(ValueError):
+    """Field errors, shaped like DRF's: {field: [message, ...]}."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def policy_for_shop(*, shop_id: int) -> ShopPolicy:
+    """The shop's policy, created with the defaults (and the shop's time zone) the first time."""
+    policy = ShopPolicy.objects.filter(shop_id=shop_id).first()
+    if policy is not None:
+        return policy
+    shop_tz = Shop.objects.filter(pk=shop_id).values_list("timezone", flat=True).first() or "Asia/Jakarta"
+    policy, _ = ShopPolicy.objects.get_or_create(shop_id=shop_id, defaults={"timezone": shop_tz})
+    return policy
+
+
+def _target_clean(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise PolicyError({name: [f"{name} must be a whole number of seconds."]})
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise PolicyError({name: [f"{name} must be a whole number of seconds, got {value!r}."]}) from exc
+    if number <= 0:
+        raise PolicyError({name: [f"{name} must be greater than 0 seconds."]})
+    if number > MAX_TARGET_S:
+        raise PolicyError({name: [f"{name} must be at most {MAX_TARGET_S} seconds (7 days)."]})
+    return number
+
+
+def policy_clean(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate the given policy fields (any subset); raise PolicyError listing every bad field."""
+    if not isinstance(data, Mapping):
+        raise PolicyError({"non_field_errors": ["Send a JSON object with the policy fields."]})
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    unknown = sorted(str(k) for k in data if k not in POLICY_FIELDS)
+    if unknown:
+        errors["non_field_errors"] = [f"Unknown field(s): {', '.join(unknown)}; allowed: {', '.join(POLICY_FIELDS)}."]
+    for name in ("first_reply_target_s", "reply_target_s"):
+        if name in data:
+            try:
+                cleaned[name] = _target_clean(name, data[name])
+            except PolicyError as exc:
+                errors.update(exc.errors)
+    if "timezone" in data:
+        try:
+            cleaned["timezone"] = timezone_clean(data["timezone"])
+        except ScheduleError as exc:
+            errors["timezone"] = [str(exc)]
+    if "business_hours" in data:
+        try:
+            cleaned["business_hours"] = business_hours_clean(data["business_hours"])
+        except ScheduleError as exc:
+            errors["business_hours"] = [str(exc)]
+    if errors:
+        raise PolicyError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def policy_update(*, shop_id: int, data: Mapping[str, Any]) -> ShopPolicy:
+    """Change the policy; open waiting periods get their deadlines recomputed and re-armed."""
+    from monitoring.services.periods import open_period_deadlines_refresh
+
+    cleaned = policy_clean(data)
+    policy = policy_for_shop(shop_id=shop_id)
+    policy = ShopPolicy.objects.select_for_update().get(pk=policy.pk)
+    changed = [name for name, value in cleaned.items() if getattr(policy, name) != value]
+    for name in changed:
+        setattr(policy, name, cleaned[name])
+    if changed:
+        policy.save(update_fields=[*changed, "updated_at"])
+        open_period_deadlines_refresh(policy=policy)
+        logger.info("policy.updated shop=%s fields=%s", shop_id, ",".join(changed))
+    return policy

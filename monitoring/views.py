@@ -1,0 +1,66 @@
+"""The owner's settings page and the alerts page (HTMX). Thin: services do the writing."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from inbox.models import Member
+from inbox.views import member_required
+from monitoring.forms import COMMON_ZONES, PolicyForm
+from monitoring.models import Alert
+from monitoring.selectors import alerts_visible
+from monitoring.services.alerts import alert_acknowledge
+from monitoring.services.policy import policy_for_shop, policy_update
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def policy_settings(request: HttpRequest) -> HttpResponse:
+    member: Member = request.member  # type: ignore[attr-defined]
+    if not member.is_owner:
+        raise PermissionDenied(_("Hanya pemilik toko yang bisa mengubah pengaturan."))
+    policy = policy_for_shop(shop_id=member.shop_id)
+    if request.method == "POST":
+        form = PolicyForm(request.POST)
+        if form.is_valid():
+            policy_update(shop_id=member.shop_id, data=form.policy_data)
+            messages.success(request, _("Pengaturan disimpan."))
+            return redirect("monitoring:settings")
+    else:
+        form = PolicyForm(initial=PolicyForm.initial_for(policy))
+    return render(request, "monitoring/settings.html", {"form": form, "zones": COMMON_ZONES})
+
+
+@member_required
+def alert_list(request: HttpRequest) -> HttpResponse:
+    member: Member = request.member  # type: ignore[attr-defined]
+    kind = request.GET.get("kind") if request.GET.get("kind") in Alert.Kind.values else None
+    state = request.GET.get("state", "open")
+    state = state if state in Alert.State.values else None
+    alerts = alerts_visible(member=member, kind=kind, state=state)[:200]
+    context = {
+        "alerts": alerts,
+        "kinds": Alert.Kind.choices,
+        "states": Alert.State.choices,
+        "kind": kind or "",
+        "state": state or "",
+    }
+    return render(request, "monitoring/alerts.html", context)
+
+
+@member_required
+@require_POST
+def alert_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
+    member: Member = request.member  # type: ignore[attr-defined]
+    if not alerts_visible(member=member).filter(pk=pk).exists():
+        raise Http404
+    alert_acknowledge(alert_id=pk, member=member)
+    if not request.htmx:  # type: ignore[attr-defined]
+        return redirect("monitoring:alerts")
+    alert = alerts_visible(member=member).get(pk=pk)
+    return render(request, "monitoring/partials/alert_row.html", {"alert": alert})
