@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from inbox.adapters import get_adapter
-from inbox.adapters.base import ParsedEvent, PayloadError, PlatformAdapter
+from inbox.adapters.base import ParsedEvent, PayloadError, PlatformAdapter, json_clean
 from inbox.models import Channel, Platform
 from inbox.services import message_ingest
 
@@ -69,7 +69,8 @@ def _receive(request: HttpRequest, adapter: PlatformAdapter) -> HttpResponse:
         # Decode strictly first: json.loads(bytes) would also accept UTF-16/32, which the raw
         # event (stored as UTF-8 text) cannot hold.
         text = raw.decode("utf-8")
-        payload: Any = json.loads(text)
+        # NULs and half-emojis cannot be stored in PostgreSQL text: clean once for every platform.
+        payload: Any = json_clean(json.loads(text))
     except UnicodeDecodeError as exc:
         return _error(400, f"body is not UTF-8: {exc.reason} at byte {exc.start}")
     except ValueError as exc:  # JSONDecodeError, or an integer longer than Python converts

@@ -130,13 +130,11 @@ def _parse_point(value: str, *, param: str, tz: ZoneInfo, is_end: bool) -> datet
     text = _SPACE_OFFSET.sub(r"\1+\2", text)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         try:
-            day = date.fromisoformat(text)
-        except ValueError as exc:
+            day = date.fromisoformat(text) + timedelta(days=1 if is_end else 0)
+        except (ValueError, OverflowError) as exc:
             raise ReportParamError(
                 param, _("%(param)s: %(value)s bukan tanggal yang valid.") % {"param": param, "value": value}
             ) from exc
-        if is_end:
-            day += timedelta(days=1)
         return datetime.combine(day, time.min, tzinfo=tz)
     try:
         moment = datetime.fromisoformat(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -71,7 +71,11 @@ class ResponseTimesView(APIView):
             OpenApiParameter("group_by", OpenApiTypes.STR, enum=list(GROUP_BY_CHOICES), default="member"),
             OpenApiParameter("channel", OpenApiTypes.INT, description="only this channel's replies"),
         ],
-        responses={200: ResponseTimesSerializer},
+        responses={
+            200: ResponseTimesSerializer,
+            400: OpenApiResponse(description="a bad filter value: `{<parameter>: [<what is wrong>]}`"),
+            403: OpenApiResponse(description="not the shop's owner (admins and channel tokens are refused)"),
+        },
         tags=["reports"],
     )
     def get(self, request: Request) -> Response:

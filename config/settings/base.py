@@ -260,3 +260,7 @@ BALAS_LOGIN_LOCKOUT_S = env.int("BALAS_LOGIN_LOCKOUT_S", default=15 * 60)
 
 # Request bodies above this get 413 before any view reads them (platform payloads are a few KB).
 BALAS_MAX_BODY_BYTES = env.int("BALAS_MAX_BODY_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)
+
+# urllib3 logs each request URL at DEBUG, and Shopee and TikTok Shop carry access tokens and
+# signing keys in the query string: keep it quiet even when LOG_LEVEL=DEBUG.
+LOGGING["loggers"]["urllib3"] = {"level": "INFO"}

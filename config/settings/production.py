@@ -8,12 +8,20 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 BALAS_SECRETS_KEY = env("BALAS_SECRETS_KEY")
 DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = 0
-DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-    "min_size": env.int("DATABASE_POOL_MIN", default=2),
-    "max_size": env.int("DATABASE_POOL_MAX", default=20),
-    "timeout": 10,
-}
+if env.bool("DATABASE_POOL", default=True):
+    # ASGI (uvicorn, the WebSocket server): Django's psycopg pool; persistent connections would
+    # exhaust PostgreSQL there (docs/benchmarks.md, ARCHITECTURE.md). CONN_MAX_AGE must stay 0.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN", default=2),
+        "max_size": env.int("DATABASE_POOL_MAX", default=20),
+        "timeout": 10,
+    }
+else:
+    # WSGI (gunicorn sync workers) and Celery: one thread per process, so one persistent
+    # connection each is reused by every request; a pool adds only overhead there.
+    DATABASES["default"]["CONN_MAX_AGE"] = None
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -26,6 +26,7 @@ from inbox.adapters.base import (
     PlatformAdapter,
     SendError,
     SendResult,
+    Source,
     collect_item,
     from_unix_seconds,
     hmac_sha256_hex,
@@ -191,7 +192,7 @@ def _message(data: Any, envelope_timestamp: Any) -> NormalizedMessage:
         return NormalizedMessage(
             direction="in", source="customer", contact_name=nickname, contact_extra=extra, **common
         )
-    source = "auto" if role.upper() in _AUTO_ROLES else "echo"
+    source: Source = "auto" if role.upper() in _AUTO_ROLES else "echo"
     return NormalizedMessage(direction="out", source=source, sender_label=nickname or role, **common)
 
 
@@ -206,7 +207,7 @@ def _content(message_type: str, content: dict[str, Any]) -> tuple[str, str, tupl
         url = require(content, "url", str, "data.content")
         return "image", "", (Attachment(type="image", url=url, extra=_scalars(content, "width", "height")),)
     if message_type == "VIDEO":
-        url = content.get("url") if isinstance(content.get("url"), str) else ""
+        url = _text(content.get("url"))
         extra = _scalars(content, "cover", "cover_url", "duration", "width", "height", "vid")
         return "video", "", (Attachment(type="video", url=url, extra=extra),)
     if message_type in _CARD_KINDS:
@@ -218,8 +219,11 @@ def _content(message_type: str, content: dict[str, Any]) -> tuple[str, str, tupl
     if message_type == "EMOTICONS":
         return "sticker", "", (Attachment(type="sticker", extra=_scalars(content, *content)),)
     # COUPON_CARD, notices or anything newer: keep it so the shop sees the message exists.
-    text = content.get("content") if isinstance(content.get("content"), str) else ""
-    return "other", text, (Attachment(type=message_type),)
+    return "other", _text(content.get("content")), (Attachment(type=message_type),)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _scalars(content: dict[str, Any], *names: str) -> dict[str, Any]:

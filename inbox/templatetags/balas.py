@@ -62,3 +62,22 @@ def balas_js_strings() -> SafeString:
         "noMatch": _("Tidak ada balasan cepat yang cocok."),
     }
     return json_script(strings, "balas-i18n")
+
+
+@register.simple_tag(takes_context=True)
+def balas_member(context: template.Context) -> Any:
+    """The logged-in user's Member (or None), for pages whose view did not set request.member."""
+    request = context.get("request")
+    if request is None:
+        return None
+    member = getattr(request, "member", None)
+    if member is not None:
+        return member
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    from inbox.models import Member
+
+    member = Member.objects.select_related("shop").filter(user=user).first()
+    request.member = member
+    return member

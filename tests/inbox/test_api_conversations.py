@@ -85,6 +85,14 @@ def test_filters(client, inbox, owner, admin_member, channels):
     assert ids(get(client, path, owner, status="waiting", assignee="none")) == [inbox["short_wait"].pk]
 
 
+def test_a_chat_closed_mid_wait_is_not_waiting(client, inbox, owner):
+    inbox["closed"].waiting_since = T0 - timedelta(hours=5)
+    inbox["closed"].save()
+    assert inbox["closed"].pk not in ids(get(client, "/api/v1/conversations/", owner, status="waiting"))
+    expected = ["long_wait", "short_wait", "recent", "closed", "older"]
+    assert ids(get(client, "/api/v1/conversations/", owner)) == [inbox[k].pk for k in expected]
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [({"status": "sleeping"}, "status"), ({"channel": "wa"}, "channel"), ({"assignee": "someone"}, "assignee")],

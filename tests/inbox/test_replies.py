@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 from inbox.models import Conversation, Member, Message
 from inbox.realtime import shop_group
@@ -155,12 +156,14 @@ def test_meta_24_hour_window_refusal_sends_nothing(
 
 def test_window_message_is_available_in_english(client, channels, admin_member, fake_platforms):
     conv = waiting_conversation(channels["whatsapp"], inbound_ago=timedelta(days=2))
-    response = client.post(
-        f"/api/v1/conversations/{conv.pk}/replies/",
-        data=json.dumps({"text": "Hi"}),
-        content_type="application/json",
-        headers={**auth(admin_member), "Accept-Language": "en"},
-    )
+    # The request activates English for this thread; the override puts the default back after.
+    with translation.override(settings.LANGUAGE_CODE):
+        response = client.post(
+            f"/api/v1/conversations/{conv.pk}/replies/",
+            data=json.dumps({"text": "Hi"}),
+            content_type="application/json",
+            headers={**auth(admin_member), "Accept-Language": "en"},
+        )
     assert response.status_code == 422
     assert "24 hours" in response.json()["error"]
 

@@ -365,6 +365,7 @@ def test_default_period_is_the_last_seven_local_days(history: History) -> None:
         ({"since": "2026-13-01"}, "since"),
         ({"since": "yesterday"}, "since"),
         ({"until": "2026-03-04T25:00"}, "until"),
+        ({"until": "9999-12-31"}, "until"),
         ({"since": "2026-03-05", "until": "2026-03-04"}, "since"),
         ({"since": "2020-01-01", "until": "2026-03-04"}, "since"),
         ({"channel": "wa"}, "channel"),
