@@ -105,13 +105,93 @@ class ReplyMeasurement(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["shop", "replied_at"]),
+            # Index-only scan for the exact grouped statistics (monitoring.reports): every column read.
+            models.Index(
+                fields=["shop", "replied_at"],
+                name="replymeasurement_report",
+                include=["member", "channel", "response_seconds", "response_business_seconds", "sla_met", "terse"],
+            ),
             models.Index(fields=["shop", "member", "replied_at"]),
             models.Index(fields=["shop", "channel", "replied_at"]),
+            # "Slowest replies" of a period: walk from the slowest and stop after the first 10 in the period.
+            models.Index(fields=["shop", "-response_seconds"], name="replymeasurement_slowest"),
+            models.Index(fields=["shop", "-terse_score"], condition=Q(terse=True), name="replymeasurement_tersest"),
         ]
 
     def __str__(self) -> str:
         return f"reply {self.message_id}: {self.response_seconds:.0f}s"
+
+
+class ReplyRollupState(models.Model):
+    """A shop's rollups exist and were built in this time zone (their days and hours are local ones).
+
+    Reports trust the rollups only when this time zone is the report's; writers read it under a share
+    lock and a rebuild takes it exclusively, so no delta is computed in a time zone being replaced.
+    """
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    timezone = models.CharField(max_length=64)
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"rollups of shop {self.shop_id} in {self.timezone}"
+
+
+class _ReplyRollup(models.Model):
+    """Counters and log-scale histograms of a set of reply measurements (see monitoring.rollups).
+
+    `wall_hist` / `business_hist`: bucket counts as little-endian uint32, bucket 0 first, trailing
+    empty buckets left out; read as one integer they add up field by field.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()  # local day in the ReplyRollupState time zone
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    count = models.PositiveIntegerField(default=0)
+    sum_seconds = models.FloatField(default=0.0)
+    sum_business_seconds = models.FloatField(default=0.0)
+    sla_met = models.PositiveIntegerField(default=0)
+    terse = models.PositiveIntegerField(default=0)
+    judged = models.PositiveIntegerField(default=0)
+    wall_hist = models.BinaryField(default=b"")
+    business_hist = models.BinaryField(default=b"")
+
+    class Meta:
+        abstract = True
+
+
+class ReplyRollupDay(_ReplyRollup):
+    """Per shop, local day, member and channel: member, channel, day and total figures of a period."""
+
+    # No database constraint: a deleted member's rows keep its id and reports count them as "no member",
+    # as the measurements (member SET_NULL) do.
+    member = models.ForeignKey(
+        Member, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "day", "member", "channel"], nulls_distinct=False, name="replyrollupday_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rollup {self.shop_id} {self.day} member={self.member_id} channel={self.channel_id}: {self.count}"
+
+
+class ReplyRollupHour(_ReplyRollup):
+    """Per shop, local day, local hour and channel: the replies-per-hour-of-day figures."""
+
+    hour = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "day", "hour", "channel"], name="replyrolluphour_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"rollup {self.shop_id} {self.day} {self.hour:02d}h channel={self.channel_id}: {self.count}"
 
 
 class Alert(models.Model):

@@ -10,6 +10,13 @@ Percentages: `sla_met_pct` is over all replies of the group; `terse_pct` is over
 judge has already judged (`terse` not null), None when none has been judged yet.
 
 Days and hours are the shop's local calendar (the policy's time zone when one is set, else the shop's).
+
+Rollups: a period of whole local days holding more than EXACT_MAX_REPLIES replies is computed from the
+per-day and per-hour rollups (monitoring.services.rollups) instead of the measurements: counts, averages,
+SLA-met and terse shares are exact (up to float rounding of the sums); percentiles come from merged
+log-scale histograms and are within 1 s + 5% of the exact percentile_cont (monitoring.histogram). Smaller
+periods, periods with a time of day at either end, and shops whose rollups are missing or in another
+time zone get the exact computation.
 """
 
 from __future__ import annotations
@@ -29,7 +36,8 @@ from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext as _
 
 from inbox.models import Channel, Conversation, Member, Shop
-from monitoring.models import Alert, ReplyMeasurement, ShopPolicy
+from monitoring.histogram import packed, percentile_from_counts, unpack
+from monitoring.models import Alert, ReplyMeasurement, ReplyRollupDay, ReplyRollupHour, ReplyRollupState, ShopPolicy
 
 Grouping = Literal["member", "channel", "day", "hour", "total"]
 GROUPINGS: tuple[Grouping, ...] = ("member", "channel", "day", "hour", "total")
@@ -40,6 +48,9 @@ WORST_LIMIT = 10
 # Memory for the sorts of the grouped statistics query (see _raw_groups_sql); bench/bench_dashboard.py.
 REPORT_WORK_MEM = "64MB"
 RIGHT_NOW_LIMIT = 10
+# Up to this many replies in the period the exact statement is cheap enough (tens of ms): use it.
+EXACT_MAX_REPLIES = 20_000
+Method = Literal["auto", "exact", "rollup"]
 
 
 class ReportParamError(ValueError):
@@ -264,21 +275,36 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float | None:
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (rank - lo)
 
 
-def report_groups(filters: ReportFilters, groupings: Iterable[Grouping] = GROUPINGS) -> ReportGroups:
+def report_groups(
+    filters: ReportFilters, groupings: Iterable[Grouping] = GROUPINGS, *, method: Method = "auto"
+) -> ReportGroups:
     """Per-group response-time statistics of the period, labelled and ordered for display.
 
-    One database round trip computes every grouping asked for; labels come from the shop's members
-    and channels.
+    `auto`: from the rollups when the period is whole local days with more than EXACT_MAX_REPLIES
+    replies and the shop's rollups are current, else exact (one grouped statement for every grouping).
+    `rollup` skips the size rule (still exact when the rollups cannot serve the period); `exact` never
+    uses them. Labels come from the shop's members and channels.
     """
     wanted = tuple(dict.fromkeys(groupings))
     for name in wanted:
         if name not in GROUPINGS:
             raise ValueError(f"unknown grouping {name!r}")
-    if connection.vendor == "postgresql":
-        raw = _raw_groups_sql(filters, wanted)
-    else:
-        raw = _raw_groups_python(filters, wanted)
+    raw: _RawGroups | None = None
+    if method != "exact" and whole_local_days(filters):
+        raw = _raw_groups_rollup(filters, wanted, min_replies=0 if method == "rollup" else EXACT_MAX_REPLIES + 1)
+    if raw is None:
+        if connection.vendor == "postgresql":
+            raw = _raw_groups_sql(filters, wanted)
+        else:
+            raw = _raw_groups_python(filters, wanted)
     return _label_and_order(filters, raw, wanted)
+
+
+def whole_local_days(filters: ReportFilters) -> bool:
+    """Whether the period starts and ends at local midnights (what the per-day rollups can answer)."""
+    return filters.start == datetime.combine(filters.first_day, time.min, tzinfo=filters.tz) and (
+        filters.end == datetime.combine(filters.last_day + timedelta(days=1), time.min, tzinfo=filters.tz)
+    )
 
 
 # (grouping, key) -> [count, p50, p90, avg, p50_b, p90_b, avg_b, sla_met_count, terse_count, judged_count]
@@ -398,6 +424,92 @@ def _raw_groups_python(filters: ReportFilters, wanted: tuple[Grouping, ...]) -> 
             len(judged),
         )
     return out
+
+
+_DAY_COLUMNS = (
+    "day",
+    "member_id",
+    "channel_id",
+    "count",
+    "sum_seconds",
+    "sum_business_seconds",
+    "sla_met",
+    "terse",
+    "judged",
+    "wall_hist",
+    "business_hist",
+)
+
+
+def _rollups_in_period(model: type[ReplyRollupDay] | type[ReplyRollupHour], filters: ReportFilters) -> QuerySet[Any]:
+    qs = model.objects.filter(
+        shop_id=filters.shop_id,
+        day__gte=filters.first_day,
+        day__lte=filters.last_day,
+        # Only rollups counted in the report's time zone (a changed zone waits for its rebuild).
+        shop_id__in=ReplyRollupState.objects.filter(shop_id=filters.shop_id, timezone=filters.tz.key).values("shop_id"),
+    )
+    if filters.channel_id is not None:
+        qs = qs.filter(channel_id=filters.channel_id)
+    return qs
+
+
+def _raw_groups_rollup(filters: ReportFilters, wanted: tuple[Grouping, ...], *, min_replies: int) -> _RawGroups | None:
+    """The groups from the rollups; None when they hold fewer than `min_replies` (or no) replies."""
+    day_rows = list(_rollups_in_period(ReplyRollupDay, filters).values_list(*_DAY_COLUMNS))
+    total = sum(row[3] for row in day_rows)
+    if not day_rows or total < min_replies:
+        return None
+    # [count, sum wall, sum business, SLA met, terse, judged, packed wall histogram, packed business histogram]
+    acc: dict[tuple[str, Any], list[Any]] = {}
+
+    def add(group: tuple[str, Any], values: tuple[Any, ...]) -> None:
+        target = acc.get(group)
+        if target is None:
+            acc[group] = list(values)
+        else:
+            for i, value in enumerate(values):
+                target[i] += value
+
+    day_groupings = [g for g in wanted if g in ("member", "channel", "day", "total")]
+    for day, member_id, channel_id, *counters, wall, business in day_rows:
+        values = (*counters, packed(wall), packed(business))
+        keys = {"member": member_id, "channel": channel_id, "day": day, "total": None}
+        for name in day_groupings:
+            add((name, keys[name]), values)
+    if "hour" in wanted:
+        hour_rows = _rollups_in_period(ReplyRollupHour, filters).values_list("hour", *_DAY_COLUMNS[3:])
+        for hour, *counters, wall, business in hour_rows:
+            add(("hour", hour), (*counters, packed(wall), packed(business)))
+    if "member" in wanted:
+        _members_gone_to_none(filters, acc, add)
+    out: _RawGroups = {}
+    for group, (count, sum_wall, sum_business, sla_met, terse, judged, wall, business) in acc.items():
+        if count <= 0:
+            continue
+        walls, businesses = unpack(wall), unpack(business)
+        out[group] = (
+            count,
+            percentile_from_counts(walls, 0.5),
+            percentile_from_counts(walls, 0.9),
+            sum_wall / count,
+            percentile_from_counts(businesses, 0.5),
+            percentile_from_counts(businesses, 0.9),
+            sum_business / count,
+            sla_met,
+            terse,
+            judged,
+        )
+    return out
+
+
+def _members_gone_to_none(filters: ReportFilters, acc: dict[tuple[str, Any], list[Any]], add: Any) -> None:
+    """A deleted member's replies count as "no member", as their measurements (member SET_NULL) do."""
+    ids = [key for (name, key) in acc if name == "member" and key is not None]
+    present = set(Member.objects.filter(shop_id=filters.shop_id, pk__in=ids).values_list("pk", flat=True))
+    for key in ids:
+        if key not in present:
+            add(("member", None), tuple(acc.pop(("member", key))))
 
 
 def _stats(key: Any, label: str, raw: tuple[Any, ...] | None) -> GroupStats:

@@ -23,7 +23,8 @@ venv_ensure requirements-dev.txt
 # --- Chromium for the browser tests (Playwright drives the Debian build) -----------------------
 if [ ! -x /usr/bin/chromium ]; then
     say "installing Debian chromium for the browser tests"
-    apt_install chromium || warn "could not install chromium (needs apt-get and root or sudo): browser tests will fail"
+    # The emoji font lets the screenshots show the 😊🙏 the shop's replies carry.
+    apt_install chromium fonts-noto-color-emoji || apt_install chromium || warn "could not install chromium (needs apt-get and root or sudo): browser tests will fail"
 fi
 
 # --- PostgreSQL -------------------------------------------------------------------------------

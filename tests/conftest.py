@@ -67,3 +67,13 @@ def fake_platforms(_fake_platform_server: Any, settings: Any) -> Any:
     for name, value in _fake_platform_server.settings_overrides().items():
         setattr(settings, name, value)
     return _fake_platform_server
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """Each test starts in the default language (Indonesian), whatever an earlier test activated."""
+    from django.utils import translation
+
+    translation.activate("id")
+    yield
+    translation.deactivate()

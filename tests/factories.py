@@ -59,12 +59,13 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}@example.com")
     email = factory.SelfAttribute("username")
-    password = factory.PostGenerationMethodCall("set_password", "S3cret!pass")
+    password = factory.django.Password("S3cret!pass")
 
 
 class MemberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Member
+        skip_postgeneration_save = True
 
     shop = factory.SubFactory(ShopFactory)
     user = factory.SubFactory(UserFactory)

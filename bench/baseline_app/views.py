@@ -6,8 +6,6 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-TABLE_SQL = "CREATE TABLE IF NOT EXISTS bench_bare (id bigserial PRIMARY KEY, body text NOT NULL, at timestamptz NOT NULL)"
-
 
 @csrf_exempt
 def bare_insert(request: HttpRequest) -> HttpResponse:

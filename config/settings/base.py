@@ -264,3 +264,6 @@ BALAS_MAX_BODY_BYTES = env.int("BALAS_MAX_BODY_BYTES", default=DATA_UPLOAD_MAX_M
 # urllib3 logs each request URL at DEBUG, and Shopee and TikTok Shop carry access tokens and
 # signing keys in the query string: keep it quiet even when LOG_LEVEL=DEBUG.
 LOGGING["loggers"]["urllib3"] = {"level": "INFO"}
+
+# Pagination with bounds PostgreSQL accepts: a huge ?limit= or ?offset= was a 500.
+REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "inbox.pagination.BoundedLimitOffsetPagination"

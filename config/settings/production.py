@@ -21,7 +21,6 @@ else:
     # WSGI (gunicorn sync workers) and Celery: one thread per process, so one persistent
     # connection each is reused by every request; a pool adds only overhead there.
     DATABASES["default"]["CONN_MAX_AGE"] = None
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import cache
+from typing import Any
 
 from django.db import transaction
 
@@ -14,34 +16,45 @@ from inbox.resilience import CircuitOpenError, broker_breaker
 logger = logging.getLogger("balas.events")
 
 
-def message_events_publish(*, message: Message, conversation: Conversation) -> None:
-    from inbox.serializers import MessageSerializer
+@cache
+def _serializer(name: str) -> Any:
+    """One read-only serializer instance per kind, reused for every event.
 
+    DRF builds a serializer's fields (and its nested serializers' fields) anew for each instance;
+    for an event payload that was most of the time a webhook spent in Python (docs/benchmarks.md).
+    `to_representation` of a bound serializer keeps no per-object state, so the output is the same.
+    """
+    from inbox import serializers
+
+    return getattr(serializers, name)()
+
+
+def _message_data(message: Message) -> dict[str, Any]:
+    return dict(_serializer("MessageSerializer").to_representation(message))
+
+
+def message_events_publish(*, message: Message, conversation: Conversation) -> None:
     event_publish(
         shop_id=message.shop_id,
         event_type="message.created",
-        payload={"conversation_id": conversation.pk, "message": MessageSerializer(message).data},
+        payload={"conversation_id": conversation.pk, "message": _message_data(message)},
     )
     conversation_updated_publish(conversation=conversation)
 
 
 def message_updated_publish(*, message: Message) -> None:
-    from inbox.serializers import MessageSerializer
-
     event_publish(
         shop_id=message.shop_id,
         event_type="message.updated",
-        payload={"conversation_id": message.conversation_id, "message": MessageSerializer(message).data},
+        payload={"conversation_id": message.conversation_id, "message": _message_data(message)},
     )
 
 
 def conversation_updated_publish(*, conversation: Conversation) -> None:
-    from inbox.serializers import ConversationEventSerializer
-
     event_publish(
         shop_id=conversation.shop_id,
         event_type="conversation.updated",
-        payload={"conversation": ConversationEventSerializer(conversation).data},
+        payload={"conversation": dict(_serializer("ConversationEventSerializer").to_representation(conversation))},
     )
 
 

@@ -182,6 +182,11 @@ def _sent(*, message: Message, conversation: Conversation, platform_message_id: 
         # The platform's echo of this very send was stored before its answer reached us:
         # one message, so ours (with its author) stays and the echo goes.
         logger.info("reply.echo_merged message=%s echo=%s", ours.pk, echo.pk)
+        # The echo may already have been measured: its measurement goes through the monitoring
+        # service so the dashboard's rollups lose it too (a cascade would bypass them).
+        from monitoring.services.rollups import reply_measurements_delete
+
+        reply_measurements_delete(message_ids=[echo.pk])
         echo.delete()
         locked_conversation.refresh_from_db()
         if locked_conversation.last_message_id is None:

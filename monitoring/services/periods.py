@@ -22,6 +22,7 @@ from monitoring.business_hours import business_deadline, business_seconds_betwee
 from monitoring.models import Alert, MessageTrack, ReplyMeasurement, ShopPolicy, WaitingPeriod
 from monitoring.services.alerts import slow_alert_raise, slow_alerts_resolve, terse_alert_record
 from monitoring.services.policy import policy_for_shop
+from monitoring.services.rollups import MeasurementSnapshot, RollupChanges, rollup_apply
 
 logger = logging.getLogger("balas.monitoring")
 
@@ -116,6 +117,8 @@ def _reconcile(
     existing: list[WaitingPeriod],
     anchor_at: datetime | None,
 ) -> None:
+    # The dashboard's rollups follow every measurement change, applied once at the end (one lock order).
+    changes = RollupChanges()
     burst_of: dict[int, int] = {m.pk: i for i, b in enumerate(bursts) for m in b.messages}
     matched: dict[int, WaitingPeriod] = {}
     obsolete: list[WaitingPeriod] = []
@@ -128,7 +131,7 @@ def _reconcile(
     # Deleting first keeps "one open period per conversation" true at every statement.
     for period in obsolete:
         slow_alerts_resolve(period=period, latency_seconds=None)
-        ReplyMeasurement.objects.filter(waiting_period=period).delete()
+        changes.deleted(queryset=ReplyMeasurement.objects.filter(waiting_period=period))
         logger.info("period.merged period=%s conversation=%s", period.pk, conversation.pk)
         period.delete()
 
@@ -141,13 +144,14 @@ def _reconcile(
         )
         if burst.reply is not None:
             replies_in_window.add(burst.reply.pk)
-            _reply_measure(period=period, burst=burst, conversation=conversation)
+            _reply_measure(period=period, burst=burst, conversation=conversation, changes=changes)
 
     # A reply that no longer ends a period (an earlier reply arrived late) is a follow-up now.
     stale = ReplyMeasurement.objects.filter(conversation=conversation).exclude(message_id__in=replies_in_window)
     if anchor_at is not None:
         stale = stale.filter(replied_at__gt=anchor_at)
-    stale.delete()
+    changes.deleted(queryset=stale)
+    rollup_apply(old=changes.old, new=changes.new)
 
 
 def _period_apply(
@@ -189,7 +193,7 @@ def _period_apply(
     return period
 
 
-def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Conversation) -> None:
+def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Conversation, changes: RollupChanges) -> None:
     reply = burst.reply
     assert reply is not None and period.response_seconds is not None
     business = period.response_business_seconds or 0.0
@@ -211,7 +215,10 @@ def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Convers
     verdict = _judge(customer=[m.text for m in burst.messages if m.text], reply=reply.text)
     if verdict is not None:
         values.update(terse=bool(verdict.terse), terse_score=float(verdict.score), terse_reasons=list(verdict.reasons))
+    previous = ReplyMeasurement.objects.filter(message=reply).first()
+    old = MeasurementSnapshot.of(previous) if previous is not None else None
     measurement, created = ReplyMeasurement.objects.update_or_create(message=reply, defaults=values)
+    changes.changed(old=old, new=MeasurementSnapshot.of(measurement))
     if created:
         logger.info(
             "reply.measured message=%s seconds=%.1f business_seconds=%.1f sla_met=%s",

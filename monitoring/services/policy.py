@@ -83,7 +83,8 @@ def policy_clean(data: Mapping[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def policy_update(*, shop_id: int, data: Mapping[str, Any]) -> ShopPolicy:
-    """Change the policy; open waiting periods get their deadlines recomputed and re-armed."""
+    """Change the policy; open waiting periods get their deadlines recomputed and re-armed, and a new time
+    zone rebuilds the dashboard's rollups."""
     from monitoring.services.periods import open_period_deadlines_refresh
 
     cleaned = policy_clean(data)
@@ -95,5 +96,10 @@ def policy_update(*, shop_id: int, data: Mapping[str, Any]) -> ShopPolicy:
     if changed:
         policy.save(update_fields=[*changed, "updated_at"])
         open_period_deadlines_refresh(policy=policy)
+        if "timezone" in changed:
+            # The dashboard's rollups are per local day and hour: recount them in the new time zone.
+            from monitoring.services.rollups import rollups_rebuild
+
+            rollups_rebuild(shop_id=shop_id)
         logger.info("policy.updated shop=%s fields=%s", shop_id, ",".join(changed))
     return policy

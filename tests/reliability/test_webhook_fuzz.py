@@ -21,9 +21,7 @@ from tests.conftest import post_webhook, sample, signed_headers
 pytestmark = pytest.mark.django_db
 
 PLATFORMS = ("whatsapp", "instagram", "messenger", "shopee", "tiktokshop")
-SAMPLES = {
-    p: [json.loads(sample(f"{p}_{kind}.json")) for kind in ("text", "echo", "image")] for p in PLATFORMS
-}
+SAMPLES = {p: [json.loads(sample(f"{p}_{kind}.json")) for kind in ("text", "echo", "image")] for p in PLATFORMS}
 EXAMPLES = 40
 
 json_leaf = st.one_of(
