@@ -2,7 +2,7 @@
 
     . .venv/bin/activate && python bench/bench_system.py [--no-write] [--only throughput,latency,ws,alerts]
 
-It starts, in their own process groups, on private ports and databases:
+It starts, in their own process groups, on private ports (8800-8802, Redis 6395) and databases:
   web     gunicorn config.wsgi, sync workers, persistent DB connections (webhooks, API, pages)
   ws      uvicorn config.asgi, the WebSocket server (/ws/), psycopg pool
   worker  celery worker (prefork, as deployed), beat
@@ -57,8 +57,9 @@ PY = sys.executable
 VENV_BIN = Path(PY).parent
 DB_WEB = "balas_bench_web"
 DB_ALERTS = "balas_bench_alerts"
-REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "12"))
-REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
+# Its own redis-server (no persistence), so nothing it does can touch anyone else's Redis data.
+REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT", "6395"))
+REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 PORT_BARE, PORT_WEB, PORT_WS = 8800, 8801, 8802
 # The deployed layout (docker-compose.yml): as many sync workers as cores for HTTP.
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", str(os.cpu_count() or 2)))
@@ -97,12 +98,26 @@ def server_env(db: str, *, pool: bool) -> dict[str, str]:
     return env
 
 
+def redis_start(procs: Procs) -> Proc:
+    proc = procs.start(
+        "redis",
+        ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        dict(os.environ),
+    )
+    deadline = time.monotonic() + 10
+    while subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "PING"], capture_output=True).stdout.strip() != b"PONG":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"redis-server on port {REDIS_PORT} did not start; see {proc.log}")
+        time.sleep(0.1)
+    return proc
+
+
 def redis_flush() -> None:
-    subprocess.run(["redis-cli", "-n", str(REDIS_DB), "FLUSHDB"], check=True, capture_output=True)
+    subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "FLUSHDB"], check=True, capture_output=True)
 
 
 def redis_llen(key: str = "celery") -> int:
-    out = subprocess.run(["redis-cli", "-n", str(REDIS_DB), "LLEN", key], capture_output=True, text=True)
+    out = subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "LLEN", key], capture_output=True, text=True)
     return int(out.stdout.strip() or 0)
 
 
@@ -402,6 +417,7 @@ def main() -> None:
     load_watch = LoadWatch()
     load_watch.start()
     try:
+        redis_start(procs)
         if only & {"ws", "latency", "throughput"}:
             log(f"starting the system on {DB_WEB} (web: {WEB_WORKERS} gunicorn sync workers)")
             system = System(procs, DB_WEB, seed_args=["--contacts", str(KNOWN_CUSTOMERS)])
@@ -425,9 +441,8 @@ def main() -> None:
             results["alerts"] = alerts(procs)
             log(f"alerts: {fmt(results['alerts'])}")
     finally:
-        procs.stop_all()
+        procs.stop_all()  # the redis-server too: its data goes with it
         load_watch.stop()
-        redis_flush()
         if not args.keep:
             database_drop(DB_WEB)
             database_drop(DB_ALERTS)

@@ -10,12 +10,14 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from inbox.middleware import AsgiBodyLimit  # noqa: E402
 from inbox.routing import websocket_urlpatterns  # noqa: E402
 from inbox.ws_auth import TokenOrSessionAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Refuse oversized bodies before Django spools them (webhook URLs are public).
+        "http": AsgiBodyLimit(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(TokenOrSessionAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

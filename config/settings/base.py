@@ -199,7 +199,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # urllib3 logs each request URL at DEBUG, and Shopee's and TikTok Shop's carry access
+        # tokens and signing keys in the query string: keep it quiet even with LOG_LEVEL=DEBUG.
+        "urllib3": {"level": "INFO"},
+    },
 }
 
 # Monitoring: deadlines are armed in steps well under the broker's visibility timeout.
@@ -223,10 +228,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS.update(
     }
 )
 # Channel layer: same idea; socket_timeout above channels-redis' 5 s blocking receive.
-CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [
-    {"address": host, "socket_connect_timeout": 2, "socket_timeout": 10} if isinstance(host, str) else host
-    for host in CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]
-]
+CHANNEL_LAYERS["default"]["CONFIG"] = {
+    "hosts": [
+        {"address": env("CHANNELS_REDIS_URL", default=REDIS_URL), "socket_connect_timeout": 2, "socket_timeout": 10}
+    ],
+    "prefix": env("CHANNELS_PREFIX", default="balas"),
+}
 # After a Redis failure, skip further best-effort publishes for this long (per process).
 BALAS_REDIS_BREAKER_COOLDOWN_S = env.float("BALAS_REDIS_BREAKER_COOLDOWN_S", default=5.0)
 
@@ -260,10 +267,6 @@ BALAS_LOGIN_LOCKOUT_S = env.int("BALAS_LOGIN_LOCKOUT_S", default=15 * 60)
 
 # Request bodies above this get 413 before any view reads them (platform payloads are a few KB).
 BALAS_MAX_BODY_BYTES = env.int("BALAS_MAX_BODY_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)
-
-# urllib3 logs each request URL at DEBUG, and Shopee and TikTok Shop carry access tokens and
-# signing keys in the query string: keep it quiet even when LOG_LEVEL=DEBUG.
-LOGGING["loggers"]["urllib3"] = {"level": "INFO"}
 
 # Pagination with bounds PostgreSQL accepts: a huge ?limit= or ?offset= was a 500.
 REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "inbox.pagination.BoundedLimitOffsetPagination"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from functools import cache
@@ -72,7 +73,7 @@ def message_followups_enqueue(*, message_ids: Sequence[int]) -> None:
         for message_id in ids:
             try:
                 # Fail fast in an outage: the sweep measures whatever is skipped here.
-                broker_breaker.call(lambda message_id=message_id: message_measure.delay(message_id))
+                broker_breaker.call(functools.partial(message_measure.delay, message_id))
             except CircuitOpenError:
                 logger.info("tasks.enqueue_skipped task=message_measure message=%s", message_id)
             except Exception:

@@ -278,6 +278,8 @@ def period_deadline_check(*, period_id: int, armed_for: datetime | None = None) 
     sweep): the period row is locked, and the unique (period, kind) constraint has the last word.
     `armed_for` is the deadline an ETA chain was armed for; a chain for an outdated deadline stops.
     """
+    if _unmeasured_reply_measure(period_id=period_id):
+        return None
     with transaction.atomic():
         period = (
             WaitingPeriod.objects.select_for_update(of=("self",))
@@ -294,6 +296,31 @@ def period_deadline_check(*, period_id: int, armed_for: datetime | None = None) 
             deadline_arm_on_commit(period_id=period.pk, deadline_at=period.deadline_at)
             return None
         return slow_alert_raise(period=period)
+
+
+def _unmeasured_reply_measure(*, period_id: int) -> bool:
+    """Measure a human reply that answered the period but whose own task has not run yet.
+
+    After a Redis outage or a lost task, the deadline check (or the sweep) can come before the
+    reply's measurement; the customer was answered, so that must end the period, not alert.
+    Runs before the period lock so the lock order stays conversation -> period, as in
+    waiting_periods_update.
+    """
+    period = (
+        WaitingPeriod.objects.filter(pk=period_id, ended_at__isnull=True).only("conversation_id", "started_at").first()
+    )
+    if period is None:
+        return False
+    reply = (
+        Message.objects.filter(human_reply_q(), conversation_id=period.conversation_id, sent_at__gte=period.started_at)
+        .order_by("sent_at", "id")
+        .first()
+    )
+    if reply is None:
+        return False
+    waiting_periods_update(message=reply)
+    logger.info("deadline.reply_caught_up period=%s message=%s", period_id, reply.pk)
+    return not WaitingPeriod.objects.filter(pk=period_id, ended_at__isnull=True).exists()
 
 
 def open_period_deadlines_refresh(*, policy: ShopPolicy) -> int:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -167,7 +167,14 @@ def rollup_apply(
             logger.error("rollup.drift shop=%s", shop_id)
             # After commit, in its own statement: deleting here could deadlock with other writers
             # holding the same share lock.
-            transaction.on_commit(lambda sid=shop_id: ReplyRollupState.objects.filter(shop_id=sid).delete())
+            transaction.on_commit(_state_forget(shop_id))
+
+
+def _state_forget(shop_id: int) -> Callable[[], None]:
+    def forget() -> None:
+        ReplyRollupState.objects.filter(shop_id=shop_id).delete()
+
+    return forget
 
 
 def _as_list(

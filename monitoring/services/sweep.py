@@ -82,11 +82,10 @@ def unmeasured_messages_measure(*, limit: int = _BATCH) -> int:
 
 def monitoring_sweep() -> SweepResult:
     result = SweepResult()
-    result.alerts_raised = overdue_periods_check()
+    # Measure first: a reply whose task was lost must end its period before overdue periods
+    # are alerted, and measuring may open periods that are already overdue.
     result.messages_measured = unmeasured_messages_measure()
-    # Measuring may open periods that are already overdue (a message that waited out an outage).
-    if result.messages_measured:
-        result.alerts_raised += overdue_periods_check()
+    result.alerts_raised = overdue_periods_check()
     for shop_id in due_email_shops():
         result.alerts_emailed += alert_emails_flush(shop_id=shop_id)
     if result.alerts_raised or result.messages_measured or result.alerts_emailed:

@@ -124,3 +124,14 @@ def test_asgi_wrapper_passes_a_small_chunked_body_through(channels):
     status, body = _asgi_post(app, [raw[:100], raw[100:]], headers)
     assert status == 200, body
     assert Message.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_deployed_asgi_app_refuses_a_chunked_body_above_the_limit(settings):
+    from config.asgi import application
+
+    settings.BALAS_MAX_BODY_BYTES = 1000
+    status, body = _asgi_post(application, [b"x" * 600, b"x" * 600], [])
+    assert status == 413
+    assert json.loads(body) == {"error": "request body is larger than the limit of 1000 bytes"}
+    assert WebhookEvent.objects.count() == 0
