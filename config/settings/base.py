@@ -233,6 +233,10 @@ CHANNEL_LAYERS["default"]["CONFIG"] = {
         {"address": env("CHANNELS_REDIS_URL", default=REDIS_URL), "socket_connect_timeout": 2, "socket_timeout": 10}
     ],
     "prefix": env("CHANNELS_PREFIX", default="balas"),
+    # channels-redis drops events silently past a socket's queue capacity (default 100): a burst
+    # of alerts or messages to a busy shop must not lose live events.
+    "capacity": env.int("CHANNELS_CAPACITY", default=1000),
+    "expiry": 60,
 }
 # After a Redis failure, skip further best-effort publishes for this long (per process).
 BALAS_REDIS_BREAKER_COOLDOWN_S = env.float("BALAS_REDIS_BREAKER_COOLDOWN_S", default=5.0)
