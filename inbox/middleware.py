@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -123,7 +123,8 @@ class LoginRateLimitMiddleware:
 # --- ASGI ---------------------------------------------------------------------------------------
 
 Scope = dict[str, Any]
-Message = dict[str, Any]
+# Mapping, as Django's ASGIHandler declares its send(): the wrapped app may be handed our send.
+Message = Mapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from inbox.models import Channel, Contact, Conversation, Message
+from inbox.models import Channel, Contact, Conversation, Member, Message
 
 
 class ContactSerializer(serializers.ModelSerializer):
@@ -57,7 +57,9 @@ class ConversationEventSerializer(serializers.ModelSerializer):
     channel = ChannelSummarySerializer(read_only=True)
     contact = ContactSerializer(read_only=True)
     last_message = LastMessageSerializer(read_only=True, allow_null=True)
-    assignee = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    assignee: serializers.PrimaryKeyRelatedField[Member] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Conversation

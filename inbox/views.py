@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -58,7 +58,11 @@ def member_required(view: View) -> View:
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        member = Member.objects.select_related("shop", "user").filter(user=request.user).first()
+        user = request.user
+        if not user.is_authenticated:
+            # login_required has already sent anonymous visitors to the login page; this narrows the type.
+            raise PermissionDenied
+        member = Member.objects.select_related("shop", "user").filter(user=user).first()
         if member is None:
             raise PermissionDenied(_("Akun ini bukan anggota toko mana pun."))
         request.member = member  # type: ignore[attr-defined]
@@ -143,8 +147,13 @@ def _filters_from(request: HttpRequest, member: Member) -> tuple[ConversationFil
     return form, form.cleaned()
 
 
+def _error_text(errors: Iterable[object]) -> str:
+    # A form's ErrorList yields its messages as text (lazy or plain), whatever the stubs say it holds.
+    return " ".join(str(e) for e in errors)
+
+
 def _bad_filters(form: ConversationFilterForm) -> HttpResponse:
-    problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+    problems = "; ".join(f"{name}: {_error_text(errors)}" for name, errors in form.errors.items())
     return HttpResponseBadRequest(_("Filter tidak valid: %s") % problems, content_type="text/plain; charset=utf-8")
 
 
@@ -276,7 +285,7 @@ def reply_create(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = _shop_conversation(member, pk)
     form = ReplyForm(request.POST)
     if not form.is_valid():
-        return _reply_error(request, conversation, " ".join(form.errors.get("text", [_("Balasan tidak valid.")])))
+        return _reply_error(request, conversation, _error_text(form.errors.get("text", [_("Balasan tidak valid.")])))
     try:
         message = reply_send(conversation=conversation, member=member, text=form.cleaned_data["text"])
     except ReplyRefused as exc:
@@ -312,7 +321,7 @@ def conversation_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = AssignForm(request.POST, member=member)
     if not form.is_valid():
         return HttpResponseBadRequest(
-            _("Penugasan tidak valid: %s") % " ".join(form.errors.get("assignee", [])),
+            _("Penugasan tidak valid: %s") % _error_text(form.errors.get("assignee", [])),
             content_type="text/plain; charset=utf-8",
         )
     try:
@@ -330,7 +339,7 @@ def conversation_status_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = StatusForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(
-            _("Status tidak valid: %s") % " ".join(form.errors.get("status", [])),
+            _("Status tidak valid: %s") % _error_text(form.errors.get("status", [])),
             content_type="text/plain; charset=utf-8",
         )
     try:
@@ -395,7 +404,7 @@ def quick_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             flash.success(request, _("Balasan cepat diperbarui."))
     else:
-        flash.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        flash.error(request, _error_text(e for errors in form.errors.values() for e in errors))
     return redirect("inbox-quick-replies")
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone as dj_timezone
@@ -36,14 +36,14 @@ from monitoring.reports import (
 
 logger = logging.getLogger("balas.dashboard")
 
-OwnerView = Callable[[HttpRequest, Member], HttpResponse]
+OwnerView = Callable[[HttpRequest, Member], HttpResponseBase]
 
 
-def owner_required(view: OwnerView) -> Callable[[HttpRequest], HttpResponse]:
+def owner_required(view: OwnerView) -> Callable[[HttpRequest], HttpResponseBase]:
     """Anonymous -> the login page; a member who is not the shop's owner -> 403."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest) -> HttpResponse:
+    def wrapper(request: HttpRequest) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         member = request_member(request)
@@ -320,7 +320,7 @@ def export_channels_csv(request: HttpRequest, member: Member) -> HttpResponse:
 
 @require_GET
 @owner_required
-def export_replies_csv(request: HttpRequest, member: Member) -> HttpResponse:
+def export_replies_csv(request: HttpRequest, member: Member) -> JsonResponse | StreamingHttpResponse:
     """Every measured reply of the period, streamed so a month of a busy shop never sits in memory."""
     try:
         filters = _filters(request, member)

@@ -30,7 +30,9 @@ class ResponseTimeGroupSerializer(serializers.Serializer):
     key = serializers.JSONField(
         help_text="member id (null = replies from the platform's app or the API), channel id, or local date"
     )
-    label = serializers.CharField()
+    # DRF's serializer metaclass pops declared fields off the class, so this never shadows Field.label
+    # at runtime; the stubs don't model that and see an override of the `label` attribute.
+    label = serializers.CharField()  # type: ignore[assignment]
     count = serializers.IntegerField()
     p50_s = serializers.FloatField(allow_null=True, help_text="median wall-clock response, seconds")
     p90_s = serializers.FloatField(

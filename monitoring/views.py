@@ -40,8 +40,8 @@ def policy_settings(request: HttpRequest) -> HttpResponse:
 def alert_list(request: HttpRequest) -> HttpResponse:
     member: Member = request.member  # type: ignore[attr-defined]
     kind = request.GET.get("kind") if request.GET.get("kind") in Alert.Kind.values else None
-    state = request.GET.get("state", "open")
-    state = state if state in Alert.State.values else None
+    requested_state = request.GET.get("state", "open")
+    state = requested_state if requested_state in Alert.State.values else None
     alerts = alerts_visible(member=member, kind=kind, state=state)[:200]
     context = {
         "alerts": alerts,

@@ -105,9 +105,7 @@ def _existing(
 ) -> Alert | None:
     if period is not None:
         return Alert.objects.filter(waiting_period=period, kind=kind).first()
-    return Alert.objects.filter(
-        conversation=conversation, kind=kind, member_id=member_id, state=Alert.State.OPEN
-    ).first()
+    return Alert.objects.filter(conversation=conversation, kind=kind, member=member_id, state=Alert.State.OPEN).first()
 
 
 def _email_queue(shop_id: int) -> None:
@@ -181,15 +179,13 @@ def terse_alert_record(*, conversation: Conversation, reply: Message, verdict: A
     reasons = [str(r) for r in getattr(verdict, "reasons", ())]
     suggestion = str(getattr(verdict, "suggestion", "") or "")
     replier = reply.sent_by.display_name if reply.sent_by_id and reply.sent_by else (reply.sender_label or _("Toko"))
-    detail = _("Balasan \u201c%(text)s\u201d terdengar ketus untuk pelanggan %(name)s.") % {
+    detail = _("Balasan “%(text)s” terdengar ketus untuk pelanggan %(name)s.") % {
         "text": reply.text[:120],
         "name": _contact_name(conversation),
     }
     grouped = (
         Alert.objects.select_for_update()
-        .filter(
-            conversation=conversation, kind=Alert.Kind.TERSE_REPLY, state=Alert.State.OPEN, member_id=reply.sent_by_id
-        )
+        .filter(conversation=conversation, kind=Alert.Kind.TERSE_REPLY, state=Alert.State.OPEN, member=reply.sent_by_id)
         .first()
     )
     if grouped is not None:

@@ -51,8 +51,12 @@ def _target_clean(name: str, value: Any) -> int:
     return number
 
 
-def policy_clean(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate the given policy fields (any subset); raise PolicyError listing every bad field."""
+def policy_clean(data: object) -> dict[str, Any]:
+    """Validate the given policy fields (any subset); raise PolicyError listing every bad field.
+
+    `data` is typed `object` because it is a decoded request body as the client sent it (a JSON
+    array is possible): anything but a mapping is refused here with a field error.
+    """
     if not isinstance(data, Mapping):
         raise PolicyError({"non_field_errors": ["Send a JSON object with the policy fields."]})
     errors: dict[str, list[str]] = {}
@@ -82,7 +86,7 @@ def policy_clean(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def policy_update(*, shop_id: int, data: Mapping[str, Any]) -> ShopPolicy:
+def policy_update(*, shop_id: int, data: object) -> ShopPolicy:
     """Change the policy; open waiting periods get their deadlines recomputed and re-armed, and a new time
     zone rebuilds the dashboard's rollups."""
     from monitoring.services.periods import open_period_deadlines_refresh

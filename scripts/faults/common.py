@@ -256,7 +256,7 @@ class Stack:
             threading.Thread(target=self._supervisor, daemon=True).start()
 
     def _supervisor(self) -> None:
-        starters = {"worker": self.worker_start, "beat": self.beat_start}
+        starters: dict[str, Callable[[], object]] = {"worker": self.worker_start, "beat": self.beat_start}
         while not self._stopping:
             time.sleep(1.0)
             for name, starter in starters.items():
@@ -299,9 +299,9 @@ class Stack:
         created = json.loads(out.stdout.strip().splitlines()[-1])
         api = requests.Session()
         api.headers["Authorization"] = f"Token {created['token']}"
-        specs = {}
+        specs: dict[str, dict[str, Any]] = {}
         for platform in PLATFORMS:
-            body = {"platform": platform, "name": platform, "account_id": ACCOUNT_IDS[platform]}
+            body: dict[str, Any] = {"platform": platform, "name": platform, "account_id": ACCOUNT_IDS[platform]}
             body["secrets"] = channel_secrets(platform)
             response = api.post(f"{self.base_url}/api/v1/channels/", json=body, timeout=10)
             response.raise_for_status()
@@ -338,7 +338,7 @@ class Conversation:
     customer: Any
     asked_at: int
     reply_after_s: int | None  # None: nobody answers
-    question: Delivery | None = None
+    question: Delivery
     reply: Delivery | None = None
 
 
@@ -349,10 +349,10 @@ def build_conversation(
 
     spec = ChannelSpec(platform, channels[platform]["account_id"], channels[platform]["secrets"])
     customer = customer_new(platform, rng)
-    conv = Conversation(platform, customer, asked_at, reply_after_s)
     question = customer_message(spec, customer, text="Kak, serum ini ready? mau order 2", at=asked_at)
     raw, headers = signed(spec, question)
-    conv.question = Delivery(platform, raw, headers, question.message_id, "customer", asked_at)
+    asked = Delivery(platform, raw, headers, question.message_id, "customer", asked_at)
+    conv = Conversation(platform, customer, asked_at, reply_after_s, asked)
     if reply_after_s is not None:
         at = asked_at + reply_after_s
         echo = shop_echo(spec, customer, text="Ready kak, silakan diorder ya. Terima kasih!", at=at)
@@ -462,7 +462,8 @@ def monitoring_state(conversations: list[Conversation], target_s: int) -> dict[s
         if question is None:
             continue
         alerts = slow_by_conversation.get(question.conversation_id, 0)
-        if conv.reply is None:
+        # build_conversation sets the reply and its delay together.
+        if conv.reply is None or conv.reply_after_s is None:
             if alerts == 0:
                 unanswered_missing.append(conv.question.key)
             continue

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             for n in range(args.messages // 2)
         ]
-        unique = [c.question for c in conversations] + [c.reply for c in conversations]
+        unique = [c.question for c in conversations] + [c.reply for c in conversations if c.reply is not None]
         deliveries = [d for d in unique for _ in range(args.copies)]
         rng.shuffle(deliveries)
         log(f"{len(unique)} messages, {len(deliveries)} deliveries from {args.threads} threads")
