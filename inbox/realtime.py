@@ -11,13 +11,12 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Coroutine
 from typing import Any
 
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from inbox.resilience import CircuitOpenError, channel_layer_breaker
+from inbox.resilience import channel_layer_breaker
 
 logger = logging.getLogger("balas.realtime")
 
@@ -38,48 +37,72 @@ def event_publish(*, shop_id: int, event_type: str, payload: dict[str, Any]) -> 
 
 # A publish that takes longer than this counts as a failure (and opens the breaker).
 _PUBLISH_TIMEOUT_S = 2.0
+# Events waiting for the sender past this are dropped (logged): an outage must not grow memory.
+_QUEUE_LIMIT = 10_000
 
 
 class _PublishLoop:
-    """One event loop per process, in a daemon thread, that every publish runs on.
+    """One event loop per process, in a daemon thread, that sends every event in order.
 
     The Redis channel layer keeps its connections per event loop, and `async_to_sync` from a sync
     view or task starts a new thread and loop (so new Redis connections) for every call: measured
-    in docs/benchmarks.md, that was a quarter of a webhook's time. A fork (gunicorn, Celery prefork)
-    gets its own loop.
+    in docs/benchmarks.md, that was a quarter of a webhook's time. The caller only hands the event
+    over (it no longer waits for Redis's answers, which were most of a webhook's remaining time);
+    one sender coroutine sends them one after another, so a browser still sees `message.created`
+    before the `conversation.updated` it explains. A fork (gunicorn, Celery prefork) gets its own
+    loop.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue[tuple[str, dict[str, Any]]] | None = None
         self._pid = 0
 
-    def run(self, coro: Coroutine[Any, Any, Any], timeout: float) -> Any:
+    def _started(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue[tuple[str, dict[str, Any]]]]:
         with self._lock:
-            if self._loop is None or self._pid != os.getpid():
+            if self._loop is None or self._queue is None or self._pid != os.getpid():
                 loop = asyncio.new_event_loop()
+                queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(_QUEUE_LIMIT)
                 threading.Thread(target=loop.run_forever, name="balas-realtime", daemon=True).start()
-                self._loop, self._pid = loop, os.getpid()
-            loop = self._loop
-        future = asyncio.run_coroutine_threadsafe(coro, loop)
+                asyncio.run_coroutine_threadsafe(_sender(queue), loop)
+                self._loop, self._queue, self._pid = loop, queue, os.getpid()
+            return self._loop, self._queue
+
+    def submit(self, group: str, message: dict[str, Any]) -> None:
+        loop, queue = self._started()
+        loop.call_soon_threadsafe(_enqueue, queue, group, message)
+
+
+def _enqueue(queue: asyncio.Queue[tuple[str, dict[str, Any]]], group: str, message: dict[str, Any]) -> None:
+    try:
+        queue.put_nowait((group, message))
+    except asyncio.QueueFull:
+        logger.warning("realtime.publish_dropped group=%s type=%s", group, message["event"]["type"])
+
+
+async def _sender(queue: asyncio.Queue[tuple[str, dict[str, Any]]]) -> None:
+    while True:
+        group, message = await queue.get()
+        event_type = message["event"]["type"]
+        layer = get_channel_layer()
+        if layer is None:
+            continue
+        if channel_layer_breaker.is_open:
+            logger.info("realtime.publish_skipped group=%s type=%s", group, event_type)
+            continue
         try:
-            return future.result(timeout)
-        except BaseException:
-            future.cancel()
-            raise
+            await asyncio.wait_for(layer.group_send(group, message), _PUBLISH_TIMEOUT_S)
+        except Exception:
+            # Fail fast in an outage: the database is the truth and browsers re-read on reconnect.
+            channel_layer_breaker.failed()
+            logger.warning("realtime.publish_failed group=%s type=%s", group, event_type, exc_info=True)
+        else:
+            channel_layer_breaker.succeeded()
 
 
 _publish_loop = _PublishLoop()
 
 
 def _send(group: str, message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        # Fail fast in an outage: the database is the truth and browsers re-read on reconnect.
-        channel_layer_breaker.call(lambda: _publish_loop.run(layer.group_send(group, message), _PUBLISH_TIMEOUT_S))
-    except CircuitOpenError:
-        logger.info("realtime.publish_skipped group=%s type=%s", group, message["event"]["type"])
-    except Exception:
-        logger.warning("realtime.publish_failed group=%s type=%s", group, message["event"]["type"], exc_info=True)
+    _publish_loop.submit(group, message)

@@ -45,18 +45,25 @@ class CircuitBreaker:
         try:
             result = func()
         except Exception:
-            with self._lock:
-                was_closed = not self.is_open
-                self._open_until = time.monotonic() + self._cooldown_s()
-            if was_closed:
-                logger.warning("redis.circuit_open breaker=%s cooldown_s=%.1f", self.name, self._cooldown_s())
+            self.failed()
             raise
+        self.succeeded()
+        return result
+
+    def failed(self) -> None:
+        """Record a failure of a call made without `call` (e.g. awaited on an event loop)."""
+        with self._lock:
+            was_closed = not self.is_open
+            self._open_until = time.monotonic() + self._cooldown_s()
+        if was_closed:
+            logger.warning("redis.circuit_open breaker=%s cooldown_s=%.1f", self.name, self._cooldown_s())
+
+    def succeeded(self) -> None:
         if self._open_until:
             with self._lock:
                 if self._open_until:
                     self._open_until = 0.0
                     logger.info("redis.circuit_closed breaker=%s", self.name)
-        return result
 
     def reset(self) -> None:
         with self._lock:

@@ -94,6 +94,25 @@ if [ "$code" = 5 ]; then
     warn "pytest collected no tests: that is a failure"
     code=1
 fi
+
+# The demo runs on the embedded SQLite: replay the webhook, reply and monitoring pipeline there
+# too (only on a full run), so nothing PostgreSQL-only slips into that path. Statement-count,
+# concurrency and report-SQL tests are PostgreSQL's alone and stay out of this pass.
+if [ "$code" = 0 ] && [ "$#" = 0 ]; then
+    sqlite_dir=$(mktemp -d)
+    say "SQLite pass: webhooks, replies and monitoring on the embedded database"
+    set +e
+    DATABASE_URL="sqlite:///$sqlite_dir/balas.db" TEST_DB_NAME="$sqlite_dir/test_balas.db" python -m pytest -q \
+        -m "not browser" \
+        tests/inbox/test_webhook_whatsapp.py tests/inbox/test_webhook_instagram.py \
+        tests/inbox/test_webhook_messenger.py tests/inbox/test_webhook_shopee.py \
+        tests/inbox/test_webhook_tiktokshop.py tests/inbox/test_replies.py tests/inbox/test_simulator.py \
+        tests/inbox/test_demo.py tests/monitoring/test_periods.py tests/monitoring/test_terse_alerts.py \
+        tests/monitoring/test_deadline_catch_up.py tests/monitoring/test_dashboard_views.py
+    code=$?
+    set -e
+    rm -rf "$sqlite_dir"
+fi
 if [ "$code" = 0 ] && [ "$lint" != 0 ]; then
     warn "tests passed but ruff found problems"
     code=1

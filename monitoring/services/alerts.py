@@ -171,9 +171,10 @@ def terse_alert_record(*, conversation: Conversation, reply: Message, verdict: A
 
     A reply already recorded (a re-run of the measurement) changes nothing.
     """
-    already = Alert.objects.filter(
-        conversation=conversation, kind=Alert.Kind.TERSE_REPLY, message_ids__contains=[reply.pk]
-    ).first()
+    # Checked in Python: JSON `contains` is not available on SQLite (the embedded default), and a
+    # conversation has only a handful of terse alerts.
+    recorded = Alert.objects.filter(conversation=conversation, kind=Alert.Kind.TERSE_REPLY).only("message_ids")
+    already = next((alert for alert in recorded if reply.pk in alert.message_ids), None)
     if already is not None:
         return already
     reasons = [str(r) for r in getattr(verdict, "reasons", ())]

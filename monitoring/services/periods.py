@@ -11,16 +11,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from inbox.models import Conversation, Message
 from monitoring.business_hours import business_deadline, business_seconds_between
 from monitoring.models import Alert, MessageTrack, ReplyMeasurement, ShopPolicy, WaitingPeriod
-from monitoring.services.alerts import slow_alert_raise, slow_alerts_resolve, terse_alert_record
+from monitoring.services.alerts import SLOW_KINDS, slow_alert_raise, slow_alerts_resolve, terse_alert_record
 from monitoring.services.policy import policy_for_shop
 from monitoring.services.rollups import MeasurementSnapshot, RollupChanges, rollup_apply
 
@@ -106,7 +107,13 @@ def waiting_periods_update(*, message: Message) -> None:
         existing=list(periods.order_by("started_at", "id")),
         anchor_at=anchor.sent_at if anchor is not None else None,
     )
-    MessageTrack.objects.update_or_create(message_id=message.pk)
+    # One upsert instead of update_or_create's savepoints, locking read and insert (seven statements).
+    MessageTrack.objects.bulk_create(
+        [MessageTrack(message_id=message.pk)],
+        update_conflicts=True,
+        unique_fields=["message"],
+        update_fields=["measured_at"],
+    )
 
 
 def _reconcile(
@@ -200,8 +207,8 @@ def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Convers
     values = {
         "shop_id": conversation.shop_id,
         "channel_id": conversation.channel_id,
-        "conversation": conversation,
-        "waiting_period": period,
+        "conversation_id": conversation.pk,
+        "waiting_period_id": period.pk,
         "member_id": reply.sent_by_id,
         "source": reply.source,
         "kind": period.kind,
@@ -217,7 +224,18 @@ def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Convers
         values.update(terse=bool(verdict.terse), terse_score=float(verdict.score), terse_reasons=list(verdict.reasons))
     previous = ReplyMeasurement.objects.filter(message=reply).first()
     old = MeasurementSnapshot.of(previous) if previous is not None else None
-    measurement, created = ReplyMeasurement.objects.update_or_create(message=reply, defaults=values)
+    # The conversation's row lock (held by the caller) serializes every measurement of this reply,
+    # so a plain insert or an update of what changed replaces update_or_create's savepoints.
+    created = previous is None
+    if previous is None:
+        measurement = ReplyMeasurement.objects.create(message=reply, **values)
+    else:
+        measurement = previous
+        changed = [name for name, value in values.items() if getattr(measurement, name) != value]
+        for name in changed:
+            setattr(measurement, name, values[name])
+        if changed:
+            measurement.save(update_fields=[*changed, "updated_at"])
     changes.changed(old=old, new=MeasurementSnapshot.of(measurement))
     if created:
         logger.info(
@@ -277,8 +295,21 @@ def period_deadline_check(*, period_id: int, armed_for: datetime | None = None) 
     Safe to run any number of times and from any path (the ETA task, a redelivered copy, the
     sweep): the period row is locked, and the unique (period, kind) constraint has the last word.
     `armed_for` is the deadline an ETA chain was armed for; a chain for an outdated deadline stops.
+    Most checks find the period answered (or already alerted): one unlocked read settles those.
     """
-    if _unmeasured_reply_measure(period_id=period_id):
+    state = _deadline_state(period_id=period_id)
+    if state is None or state["ended_at"] is not None or state["alerted"]:
+        # An alerted period's unmeasured reply is the sweep's (it measures every unmeasured message).
+        return None
+    if armed_for is not None and armed_for != state["deadline_at"]:
+        return None
+    if state["first_reply_id"] is not None and _unmeasured_reply_measure(
+        period_id=period_id, reply_id=state["first_reply_id"]
+    ):
+        return None
+    if timezone.now() < state["deadline_at"]:
+        # Woken by a re-arm step (or a clock a hair early): wait for the rest.
+        deadline_arm(period_id=period_id, deadline_at=state["deadline_at"])
         return None
     with transaction.atomic():
         period = (
@@ -292,13 +323,30 @@ def period_deadline_check(*, period_id: int, armed_for: datetime | None = None) 
         if armed_for is not None and armed_for != period.deadline_at:
             return None
         if timezone.now() < period.deadline_at:
-            # Woken by a re-arm step (or a clock a hair early): wait for the rest.
             deadline_arm_on_commit(period_id=period.pk, deadline_at=period.deadline_at)
             return None
         return slow_alert_raise(period=period)
 
 
-def _unmeasured_reply_measure(*, period_id: int) -> bool:
+def _deadline_state(*, period_id: int) -> dict[str, Any] | None:
+    """The period's end, deadline, whether it is alerted, and the first human reply since it began."""
+    first_reply = (
+        Message.objects.filter(
+            human_reply_q(), conversation_id=OuterRef("conversation_id"), sent_at__gte=OuterRef("started_at")
+        )
+        .order_by("sent_at", "id")
+        .values("id")[:1]
+    )
+    alerted = Alert.objects.filter(waiting_period_id=OuterRef("pk"), kind__in=SLOW_KINDS)
+    return (
+        WaitingPeriod.objects.filter(pk=period_id)
+        .annotate(alerted=Exists(alerted), first_reply_id=Subquery(first_reply))
+        .values("ended_at", "deadline_at", "alerted", "first_reply_id")
+        .first()
+    )
+
+
+def _unmeasured_reply_measure(*, period_id: int, reply_id: int) -> bool:
     """Measure a human reply that answered the period but whose own task has not run yet.
 
     After a Redis outage or a lost task, the deadline check (or the sweep) can come before the
@@ -306,16 +354,7 @@ def _unmeasured_reply_measure(*, period_id: int) -> bool:
     Runs before the period lock so the lock order stays conversation -> period, as in
     waiting_periods_update.
     """
-    period = (
-        WaitingPeriod.objects.filter(pk=period_id, ended_at__isnull=True).only("conversation_id", "started_at").first()
-    )
-    if period is None:
-        return False
-    reply = (
-        Message.objects.filter(human_reply_q(), conversation_id=period.conversation_id, sent_at__gte=period.started_at)
-        .order_by("sent_at", "id")
-        .first()
-    )
+    reply = Message.objects.filter(pk=reply_id).first()
     if reply is None:
         return False
     waiting_periods_update(message=reply)
