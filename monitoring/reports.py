@@ -350,7 +350,7 @@ def _raw_groups_sql(filters: ReportFilters, wanted: tuple[Grouping, ...]) -> _Ra
         FROM m
         GROUP BY GROUPING SETS ({sets})
     """  # noqa: S608 - identifiers come from the model and fixed tables above; values are parameters
-    params = {
+    params: dict[str, Any] = {
         "tz": filters.tz.key,
         "shop": filters.shop_id,
         "start": filters.start,
@@ -409,16 +409,16 @@ def _raw_groups_python(filters: ReportFilters, wanted: tuple[Grouping, ...]) -> 
     out: _RawGroups = {}
     for group_key, values in buckets.items():
         walls = sorted(v[0] for v in values)
-        business = sorted(v[1] for v in values)
+        businesses = sorted(v[1] for v in values)
         judged = [v[3] for v in values if v[3] is not None]
         out[group_key] = (
             len(values),
             percentile(walls, 0.5),
             percentile(walls, 0.9),
             sum(walls) / len(walls),
-            percentile(business, 0.5),
-            percentile(business, 0.9),
-            sum(business) / len(business),
+            percentile(businesses, 0.5),
+            percentile(businesses, 0.9),
+            sum(businesses) / len(businesses),
             sum(1 for v in values if v[2]),
             sum(1 for t in judged if t),
             len(judged),
