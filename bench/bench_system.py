@@ -55,12 +55,14 @@ from bench.common import (
 
 PY = sys.executable
 VENV_BIN = Path(PY).parent
-DB_WEB = "balas_bench_web"
-DB_ALERTS = "balas_bench_alerts"
+DB_WEB = os.environ.get("BENCH_DB_WEB", "balas_bench_web")
+DB_ALERTS = os.environ.get("BENCH_DB_ALERTS", "balas_bench_alerts")
 # Its own redis-server (no persistence), so nothing it does can touch anyone else's Redis data.
 REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT", "6395"))
 REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 PORT_BARE, PORT_WEB, PORT_WS = 8800, 8801, 8802
+# The Celery worker's niceness: the web server wins the cores during bursts, the worker catches up after.
+WORKER_NICE = 10
 # The deployed layout (docker-compose.yml): as many sync workers as cores for HTTP.
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", str(os.cpu_count() or 2)))
 BENCHMARKS = ROOT / "docs" / "benchmarks.md"
@@ -153,8 +155,12 @@ class System:
             ],
             server_env(db, pool=True),
         )
+        # Lower CPU priority: on this one machine the worker's backlog must not starve the web server
+        # during a burst (deployed, workers get their own cores or machines: docs/benchmarks.md).
         self.worker = procs.start(
-            "worker", [str(VENV_BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO"], env
+            "worker",
+            ["nice", "-n", str(WORKER_NICE), str(VENV_BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO"],
+            env,
         )
         self.beat = procs.start(
             "beat",

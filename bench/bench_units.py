@@ -58,7 +58,21 @@ os.environ.update(
 def stats(values: list[float]) -> str:
     ordered = sorted(values)
     p90 = ordered[int(0.9 * (len(ordered) - 1))]
-    return f"{statistics.median(ordered):.2f} ms (p10 {ordered[len(ordered) // 10]:.2f}, p90 {p90:.2f})"
+    return f"{statistics.median(ordered):.2f} ({ordered[len(ordered) // 10]:.2f}–{p90:.2f})"
+
+
+def _backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def _proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process on this machine (the PostgreSQL backend serving us)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_units(name: str, items: list[Any], unit: Callable[[Any], Any]) -> dict[str, Any]:
@@ -70,7 +84,8 @@ def run_units(name: str, items: list[Any], unit: Callable[[Any], Any]) -> dict[s
     profiler = cProfile.Profile() if os.environ.get("BENCH_UNITS_PROFILE") == name.split()[0] else None
     if profiler is not None:
         profiler.enable()
-    cpu_start = time.process_time()
+    backend = _backend_pid()
+    cpu_start, db_cpu_start = time.process_time(), _proc_cpu_s(backend)
     for item in items:
         connection.queries_log.clear()  # a full log (9,000) would make every count 0
         with CaptureQueriesContext(connection) as ctx:
@@ -80,6 +95,7 @@ def run_units(name: str, items: list[Any], unit: Callable[[Any], Any]) -> dict[s
         statements.append(len(ctx.captured_queries))
     time.sleep(0.5)  # the sender threads finish the last units' publishing and enqueueing
     cpu_ms = (time.process_time() - cpu_start) * 1000 / max(1, len(items))
+    db_cpu_ms = (_proc_cpu_s(backend) - db_cpu_start) * 1000 / max(1, len(items))
     if os.environ.get("BENCH_UNITS_SQL"):
         for query in ctx.captured_queries:
             print("   ", query["time"], query["sql"][:300])
@@ -94,8 +110,12 @@ def run_units(name: str, items: list[Any], unit: Callable[[Any], Any]) -> dict[s
         "ms": statistics.median(times),
         "ms_text": stats(times),
         "cpu_ms": cpu_ms,
+        "db_cpu_ms": db_cpu_ms,
     }
-    print(f"{name:<34} n={row['n']:<5} statements {row['statements']:g} (max {row['statements_max']})  {row['ms_text']}; CPU {cpu_ms:.2f} ms")
+    counts = f"statements {row['statements']:g} (max {row['statements_max']})"
+    print(
+        f"{name:<38} n={row['n']:<5} {counts}  {row['ms_text']}; CPU {cpu_ms:.2f} ms, PostgreSQL CPU {db_cpu_ms:.2f} ms"
+    )
     return row
 
 
@@ -197,13 +217,17 @@ def bench(n: int) -> None:
             sent_at=datetime.fromtimestamp(now + 30, UTC),
             status="sent",
         )
-        for conversation_id in Message.objects.filter(direction="in").values_list("conversation_id", flat=True).distinct()
+        for conversation_id in Message.objects.filter(direction="in")
+        .values_list("conversation_id", flat=True)
+        .distinct()
     )
     rows.append(run_units("measure `out` reply", [m.pk for m in replies], message_measure))
 
     waiting_create(channel=channel, count=n, first=time.time() - 120, spread=60, target=300)
     due = list(
-        WaitingPeriod.objects.filter(ended_at__isnull=True, first_message__platform_message_id__startswith="wamid.bench")
+        WaitingPeriod.objects.filter(
+            ended_at__isnull=True, first_message__platform_message_id__startswith="wamid.bench"
+        )
         .order_by("id")
         .values_list("id", "deadline_at")
     )
@@ -225,6 +249,13 @@ def bench(n: int) -> None:
             lambda p: period_deadline_check(period_id=p[0], armed_for=p[1]),
         )
     )
+    print("\n| unit | n | statements median (max) | wall ms median (p10–p90) | CPU ms per unit: Python | PostgreSQL |")
+    print("|---|---|---|---|---|---|")
+    for row in rows:
+        print(
+            f"| {row['unit']} | {row['n']} | {row['statements']:g} ({row['statements_max']}) "
+            f"| {row['ms_text']} | {row['cpu_ms']:.2f} | {row['db_cpu_ms']:.2f} |"
+        )
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
 

@@ -204,7 +204,7 @@ def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Convers
     reply = burst.reply
     assert reply is not None and period.response_seconds is not None
     business = period.response_business_seconds or 0.0
-    values = {
+    values: dict[str, Any] = {
         "shop_id": conversation.shop_id,
         "channel_id": conversation.channel_id,
         "conversation_id": conversation.pk,
@@ -338,12 +338,13 @@ def _deadline_state(*, period_id: int) -> dict[str, Any] | None:
         .values("id")[:1]
     )
     alerted = Alert.objects.filter(waiting_period_id=OuterRef("pk"), kind__in=SLOW_KINDS)
-    return (
+    row = (
         WaitingPeriod.objects.filter(pk=period_id)
         .annotate(alerted=Exists(alerted), first_reply_id=Subquery(first_reply))
         .values("ended_at", "deadline_at", "alerted", "first_reply_id")
         .first()
     )
+    return dict(row) if row is not None else None
 
 
 def _unmeasured_reply_measure(*, period_id: int, reply_id: int) -> bool:
