@@ -5,55 +5,21 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import pytest
-import redis
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 from django.utils import timezone
 
-from config import celery_app
 from inbox.adapters.base import NormalizedMessage
 from inbox.models import Channel, Message
 from inbox.services.ingest import message_push
 from monitoring.business_hours import ALWAYS_OPEN
 from monitoring.services.policy import policy_update
 from tests.factories import ChannelFactory
+from tests.support import redis_flush, running_worker
 
 _ids = itertools.count(1)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
-    """Poll until predicate() is truthy; fail the test with a clear message after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s: {predicate}")
-        time.sleep(interval)
-
-
-def redis_flush() -> None:
-    """Empty this test run's own Redis db (its broker queues and channel groups), never another."""
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
-
-
-@contextmanager
-def running_worker() -> Iterator[Any]:
-    with start_worker(
-        celery_app,
-        pool="threads",
-        concurrency=4,
-        perform_ping_check=False,
-        loglevel="WARNING",
-        shutdown_timeout=30,
-    ) as worker:
-        yield worker
 
 
 @pytest.fixture

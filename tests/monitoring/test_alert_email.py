@@ -11,7 +11,7 @@ from monitoring.services.alerts import alert_raise
 from monitoring.services.email import alert_emails_flush
 from monitoring.services.sweep import monitoring_sweep
 from tests.factories import ChannelFactory, ConversationFactory, MemberFactory
-from tests.monitoring.conftest import wait_for
+from tests.support import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 from monitoring.models import Alert, MessageTrack, WaitingPeriod
 from monitoring.services.sweep import monitoring_sweep
 from monitoring.tasks import deadline_check, sweep
-from tests.monitoring.conftest import push, redis_flush, set_policy, wait_for
+from tests.monitoring.conftest import push, set_policy
+from tests.support import redis_flush, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import redis
-from celery.contrib.testing.worker import start_worker
 from django.apps import apps
-from django.conf import settings
 from django.utils import timezone
 
-from config import celery_app
 from inbox.devtools.simulator import ChannelSpec
 from inbox.models import Channel, Member, Shop
 from inbox.resilience import broker_breaker, channel_layer_breaker
+from tests import support
 from tests.factories import (
     ChannelFactory,
     ContactFactory,
@@ -27,38 +22,15 @@ from tests.factories import (
     MessageFactory,
     ShopFactory,
 )
+from tests.support import redis_flush
 
 # Text only shop A's data contains: any response to another caller that shows it is a leak.
 VICTIM_MARKER = "RAHASIA-TOKO-A-7f3c"
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s: {predicate}")
-        time.sleep(interval)
-
-
-def redis_flush() -> None:
-    """Empty this run's own Redis db (broker queues, channel groups, cache), never another."""
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
-
-
-@contextmanager
-def running_worker(concurrency: int = 4) -> Iterator[Any]:
-    with start_worker(
-        celery_app,
-        pool="threads",
-        concurrency=concurrency,
-        perform_ping_check=False,
-        loglevel="WARNING",
-        shutdown_timeout=30,
-    ) as worker:
-        yield worker
+    """Fault scenarios take longer to settle than unit-sized ones."""
+    return support.wait_for(predicate, timeout, interval)
 
 
 @pytest.fixture(autouse=True)
