@@ -84,6 +84,8 @@ say "Redis: $REDIS_URL"
 lint=0
 say "ruff check ."
 ruff check . || lint=$?
+say "mypy . (django-stubs, DRF stubs)"
+mypy . || lint=$?
 
 say "python -m pytest $*"
 set +e
@@ -114,7 +116,7 @@ if [ "$code" = 0 ] && [ "$#" = 0 ]; then
     rm -rf "$sqlite_dir"
 fi
 if [ "$code" = 0 ] && [ "$lint" != 0 ]; then
-    warn "tests passed but ruff found problems"
+    warn "tests passed but ruff or mypy found problems"
     code=1
 fi
 exit "$code"

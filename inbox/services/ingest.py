@@ -315,7 +315,14 @@ def _fast_path_fits(parsed: ParsedEvent) -> bool:
 
 def _columns(model: type[Model], alias: str) -> tuple[list[Any], str]:
     fields = list(model._meta.concrete_fields)
-    return fields, ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in fields)
+    return fields, ", ".join(f"{alias}.{connection.ops.quote_name(_column(f))}" for f in fields)
+
+
+def _column(field: Any) -> str:
+    # Concrete fields always have a column; the stubs type it as optional for virtual ones.
+    column: str | None = field.column
+    assert column is not None
+    return column
 
 
 def _from_row(model: type[M], fields: list[Any], values: Sequence[Any]) -> M:
@@ -333,7 +340,7 @@ def _insert_values(obj: Model, computed: dict[str, tuple[str, list[Any]]]) -> tu
     for f in obj._meta.concrete_fields:
         if f.primary_key:
             continue
-        columns.append(connection.ops.quote_name(f.column))
+        columns.append(connection.ops.quote_name(_column(f)))
         if f.column in computed:
             expr, expr_params = computed[f.column]
             exprs.append(expr)

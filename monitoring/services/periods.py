@@ -24,6 +24,7 @@ from monitoring.models import Alert, MessageTrack, ReplyMeasurement, ShopPolicy,
 from monitoring.services.alerts import SLOW_KINDS, slow_alert_raise, slow_alerts_resolve, terse_alert_record
 from monitoring.services.policy import policy_for_shop
 from monitoring.services.rollups import MeasurementSnapshot, RollupChanges, rollup_apply
+from monitoring.tone import ToneVerdict
 
 logger = logging.getLogger("balas.monitoring")
 
@@ -250,7 +251,7 @@ def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Convers
         terse_alert_record(conversation=conversation, reply=reply, verdict=verdict)
 
 
-def _judge(*, customer: list[str], reply: str) -> object | None:
+def _judge(*, customer: list[str], reply: str) -> ToneVerdict | None:
     """The terse judge's verdict, or None for a reply without text (a photo) or a judge failure."""
     if not reply.strip():
         return None
