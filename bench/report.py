@@ -252,9 +252,13 @@ def system_section(r: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _dashboard_ms(text: str) -> float | None:
-    m = re.search(r"taking (\d[\d,]*) ms together with the recommended indexes", text)
-    return float(m.group(1).replace(",", "")) if m else None
+def _dashboard_ms(text: str) -> tuple[float, float] | None:
+    """(default 7-day page, 30-day all-channel page) SQL ms, from bench_dashboard.py's result line."""
+    default = re.search(r"The default page \([^)]*\) takes (\d[\d,]*) ms", text)
+    month = re.search(r"30 days, all channels \([^)]*\): (\d[\d,]*) ms", text)
+    if not default or not month:
+        return None
+    return float(default.group(1).replace(",", "")), float(month.group(1).replace(",", ""))
 
 
 def _tone_rate(text: str) -> float | None:
@@ -305,10 +309,12 @@ def summary_refresh(text: str, r: dict[str, Any]) -> str:
             f"{_ok(al['p99_s'] <= 2)} |"
         )
     dash = _dashboard_ms(text)
+    dash_text = "see Dashboard"
+    if dash is not None:
+        dash_text = f"{_f(dash[0])} ms default 7-day page, {_f(dash[1])} ms 30-day page (rollups)"
     rows.append(
-        f"| dashboard queries at 1,000,000 messages | <= 300 ms | "
-        f"{_f(dash) + ' ms (default page, recommended indexes)' if dash is not None else 'see Dashboard'} | "
-        f"{_ok(dash <= 300 if dash is not None else None)} |"
+        f"| dashboard queries at 1,000,000 messages | <= 300 ms | {dash_text} | "
+        f"{_ok(max(dash) <= 300 if dash is not None else None)} |"
     )
     tone = _tone_rate(text)
     rows.append(
