@@ -129,7 +129,26 @@ def _message_store(*, channel: Channel, normalized: NormalizedMessage, result: I
             message_updated_publish(message=pending)
             return pending
 
-    message = Message(
+    message = _message_build(channel=channel, normalized=normalized, conversation=conversation)
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+    except IntegrityError:
+        # A concurrent delivery of the same message won the race.
+        result.duplicates += 1
+        return Message.objects.filter(channel=channel, platform_message_id=normalized.platform_message_id).first()
+
+    conversation_note_message(conversation=conversation, message=message)
+    result.created.append(message.pk)
+    message_events_publish(message=message, conversation=conversation)
+    return message
+
+
+def _message_build(
+    *, channel: Channel, normalized: NormalizedMessage, conversation: Conversation | None = None
+) -> Message:
+    """The unsaved row for a normalized message (both ingest paths store exactly this)."""
+    return Message(
         shop_id=channel.shop_id,
         channel=channel,
         conversation=conversation,
@@ -143,18 +162,6 @@ def _message_store(*, channel: Channel, normalized: NormalizedMessage, result: I
         status=Message.Status.RECEIVED if normalized.direction == "in" else Message.Status.SENT,
         sender_label=normalized.sender_label[:200],
     )
-    try:
-        with transaction.atomic():
-            message.save(force_insert=True)
-    except IntegrityError:
-        # A concurrent delivery of the same message won the race.
-        result.duplicates += 1
-        return Message.objects.filter(channel=channel, platform_message_id=normalized.platform_message_id).first()
-
-    conversation_note_message(conversation=conversation, message=message)
-    result.created.append(message.pk)
-    message_events_publish(message=message, conversation=conversation)
-    return message
 
 
 def conversation_note_message(*, conversation: Conversation, message: Message) -> None:
@@ -356,19 +363,7 @@ def _customer_message_ingest_fast(*, channel: Channel, parsed: ParsedEvent, raw_
     """The delivery stored by one statement, or None (nothing written) when the customer is new."""
     normalized = parsed.messages[0]
     result = IngestResult(ignored=list(parsed.ignored))
-    message = Message(
-        shop_id=channel.shop_id,
-        channel=channel,
-        platform_message_id=normalized.platform_message_id,
-        direction=normalized.direction,
-        source=normalized.source,
-        kind=normalized.kind,
-        text=normalized.text,
-        attachments=[a.as_dict() for a in normalized.attachments],
-        sent_at=normalized.sent_at,
-        status=Message.Status.RECEIVED,
-        sender_label=normalized.sender_label[:200],
-    )
+    message = _message_build(channel=channel, normalized=normalized)
     event = WebhookEvent(
         platform=channel.platform,
         channel=channel,
