@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from inbox.models import Channel, Member
 from inbox.selectors import request_member
+
+
+def calling_member(request: Request) -> Member:
+    """The member behind a request that IsShopMember (or IsShopOwner) already let in."""
+    member = request_member(request)
+    if member is None:  # the permission classes refused already; this keeps the type honest
+        raise PermissionDenied()
+    return member
 
 
 class IsShopMember(BasePermission):

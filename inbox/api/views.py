@@ -26,8 +26,8 @@ from inbox.api.serializers import (
     ReplyCreateSerializer,
     ReplyFailedSerializer,
 )
-from inbox.models import Channel, Conversation, Member, Message, Platform
-from inbox.permissions import IsChannelToken, IsShopMember, IsShopOwner
+from inbox.models import Channel, Conversation, Message, Platform
+from inbox.permissions import IsChannelToken, IsShopMember, IsShopOwner, calling_member
 from inbox.selectors import (
     channel_list,
     conversation_get,
@@ -35,7 +35,6 @@ from inbox.selectors import (
     member_get,
     message_get,
     message_list,
-    request_member,
 )
 from inbox.services import (
     ReplyRefused,
@@ -49,15 +48,8 @@ from inbox.services import (
 )
 
 
-def _member(request: Request) -> Member:
-    member = request_member(request)
-    if member is None:  # the permission classes already refused; this keeps types honest
-        raise PermissionDenied()
-    return member
-
-
 def _conversation(request: Request, pk: int) -> Conversation:
-    conversation = conversation_get(shop_id=_member(request).shop_id, pk=pk)
+    conversation = conversation_get(shop_id=calling_member(request).shop_id, pk=pk)
     if conversation is None:
         raise Http404
     return conversation
@@ -82,7 +74,7 @@ class ChannelListCreateView(generics.ListCreateAPIView):
         return [IsShopOwner()] if self.request.method == "POST" else [IsShopMember()]
 
     def get_queryset(self) -> Any:
-        return channel_list(shop_id=_member(self.request).shop_id)
+        return channel_list(shop_id=calling_member(self.request).shop_id)
 
     @extend_schema(summary="The shop's channels (never their secrets)")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -99,7 +91,7 @@ class ChannelListCreateView(generics.ListCreateAPIView):
         data = incoming.validated_data
         try:
             channel, token = channel_create(
-                shop=_member(request).shop,
+                shop=calling_member(request).shop,
                 platform=data["platform"],
                 name=data["name"],
                 account_id=data.get("account_id", ""),
@@ -168,7 +160,7 @@ class ConversationListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
-        member = _member(self.request)
+        member = calling_member(self.request)
         params = self.request.query_params
         errors: dict[str, str] = {}
         status_filter = params.get("status", "all") or "all"
@@ -219,7 +211,7 @@ class ConversationDetailView(APIView):
         responses={200: ConversationSerializer, 400: OpenApiResponse(description="A field is wrong")},
     )
     def patch(self, request: Request, pk: int) -> Response:
-        member = _member(request)
+        member = calling_member(request)
         conversation = _conversation(request, pk)
         incoming = ConversationPatchSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -245,7 +237,7 @@ class ConversationReadView(APIView):
 
     @extend_schema(summary="Mark the customer's messages as read", request=None, responses=ConversationSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        conversation_mark_read(conversation=_conversation(request, pk), member=_member(request))
+        conversation_mark_read(conversation=_conversation(request, pk), member=calling_member(request))
         return Response(ConversationSerializer(_conversation(request, pk)).data)
 
 
@@ -281,7 +273,7 @@ class ConversationReplyView(APIView):
         incoming.is_valid(raise_exception=True)
         try:
             message = reply_send(
-                conversation=conversation, member=_member(request), text=incoming.validated_data["text"]
+                conversation=conversation, member=calling_member(request), text=incoming.validated_data["text"]
             )
         except ReplyRefused as exc:
             return Response({"error": exc.reason}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
@@ -302,7 +294,7 @@ class MessageRetryView(APIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        member = _member(request)
+        member = calling_member(request)
         message = message_get(shop_id=member.shop_id, pk=pk)
         if message is None:
             raise Http404

@@ -13,9 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inbox.models import Member
-from inbox.permissions import IsShopMember, IsShopOwner
-from inbox.selectors import request_member
+from inbox.permissions import IsShopMember, IsShopOwner, calling_member
 from monitoring.api.serializers import (
     AlertSerializer,
     PolicyPatchSerializer,
@@ -30,12 +28,6 @@ from monitoring.services.policy import PolicyError, policy_for_shop, policy_upda
 from monitoring.services.tone import tone_check
 
 
-def _member(request: Request) -> Member:
-    member = request_member(request)
-    assert member is not None  # guaranteed by the permission classes
-    return member
-
-
 class PolicyView(APIView):
     def get_permissions(self) -> list[BasePermission]:
         if self.request.method in ("PATCH", "PUT"):
@@ -44,7 +36,7 @@ class PolicyView(APIView):
 
     @extend_schema(summary="The shop's reply targets and business hours", responses=PolicySerializer)
     def get(self, request: Request) -> Response:
-        policy = policy_for_shop(shop_id=_member(request).shop_id)
+        policy = policy_for_shop(shop_id=calling_member(request).shop_id)
         return Response(PolicySerializer(policy).data)
 
     @extend_schema(
@@ -54,7 +46,7 @@ class PolicyView(APIView):
     )
     def patch(self, request: Request) -> Response:
         try:
-            policy = policy_update(shop_id=_member(request).shop_id, data=request.data)
+            policy = policy_update(shop_id=calling_member(request).shop_id, data=request.data)
         except PolicyError as exc:
             return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
         return Response(PolicySerializer(policy).data)
@@ -82,7 +74,7 @@ class AlertListView(generics.ListAPIView):
             errors["state"] = [f"Unknown state '{state}'; use one of {', '.join(Alert.State.values)}."]
         if errors:
             raise ValidationError(errors)
-        return alerts_visible(member=_member(self.request), kind=kind, state=state)
+        return alerts_visible(member=calling_member(self.request), kind=kind, state=state)
 
 
 class AlertAcknowledgeView(APIView):
@@ -90,7 +82,7 @@ class AlertAcknowledgeView(APIView):
 
     @extend_schema(summary="Mark an alert as seen", request=None, responses=AlertSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        member = _member(request)
+        member = calling_member(request)
         if not alerts_visible(member=member).filter(pk=pk).exists():
             raise Http404
         alert = alert_acknowledge(alert_id=pk, member=member)
