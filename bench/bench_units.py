@@ -8,13 +8,17 @@ round trips) and no Celery worker: each unit is called directly and timed alone,
 meaningful on a busy machine (a loaded machine inflates ms, never the statement counts).
 
 Units:
+- bare: the throughput benchmark's yardstick view (one INSERT) through the same client and middleware.
 - webhook: a signed WhatsApp POST from a known customer through Django's test client (middleware,
   verification, ingest fast path, on_commit enqueue and publish).
 - measure `in`: `monitoring.tasks.message_measure` for those messages (half open a period, half join one).
 - measure `out`: the same for a human reply to each conversation (closes the period, judge, rollups).
-- deadline due: `period_deadline_check` of an unanswered period past its deadline (raises the alert).
-- deadline ended: the same check for a period already answered (the common case of an ETA task
-  whose customer got a reply in time).
+- deadline due: `period_deadline_check` of an unanswered period past its deadline (raises the alert),
+  with batches of 1 (the deadline task of a worker that keeps up: it finds only its own period due).
+- deadline batch: `due_slow_alerts_raise` over 20 due periods at a time (a task that finds a backlog,
+  or the sweep); divide by 20 for the cost per alert.
+- deadline ended: the same check for a period already answered (a re-arm step or a late-armed
+  check whose customer got a reply in time; near deadlines share one task per half second now).
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import PG, database_drop, database_recreate, whatsapp_body  # noqa: E402
 
-DB = "balas_perf_units"
+# Its own database and Redis port, so two people can run it at once (BENCH_UNITS_DB, BENCH_UNITS_REDIS_PORT).
+DB = os.environ.get("BENCH_UNITS_DB", "balas_perf_units")
 REDIS_PORT = int(os.environ.get("BENCH_UNITS_REDIS_PORT", "6396"))
 os.environ.update(
     {
@@ -157,6 +162,7 @@ def bench(n: int) -> None:
     from inbox.services import channel_create, shop_create
     from monitoring.business_hours import ALWAYS_OPEN
     from monitoring.models import WaitingPeriod
+    from monitoring.services import deadlines
     from monitoring.services.periods import period_deadline_check
     from monitoring.services.policy import policy_update
     from monitoring.tasks import message_measure
@@ -200,6 +206,24 @@ def bench(n: int) -> None:
         webhook(item)
     rows = [run_units("webhook (known customer)", bodies[20:], webhook)]
 
+    # The throughput benchmark's yardstick, through the same client, settings and middleware.
+    from django.db import connection
+    from django.test import override_settings
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_bare (id bigserial PRIMARY KEY, body text NOT NULL, at timestamptz NOT NULL)"
+        )
+
+    def bare(item: tuple[bytes, str]) -> None:
+        response = client.post("/bare/", item[0], content_type="application/json")
+        assert response.status_code == 200, response.content
+
+    with override_settings(ROOT_URLCONF="bench.baseline_app.urls"):
+        for item in bodies[:20]:
+            bare(item)
+        rows.append(run_units("bare one-INSERT view (the yardstick)", bodies[20:], bare))
+
     in_ids = list(Message.objects.filter(direction="in").order_by("id").values_list("id", flat=True))
     for message_id in in_ids[:20]:
         message_measure(message_id)
@@ -231,8 +255,22 @@ def bench(n: int) -> None:
         .order_by("id")
         .values_list("id", "deadline_at")
     )
+    single, batched = due[: len(due) // 3], due[len(due) // 3 :]
+    deadlines.DEADLINE_BATCH = 1
     rows.append(
-        run_units("deadline check, due (alert)", due, lambda p: period_deadline_check(period_id=p[0], armed_for=p[1]))
+        run_units(
+            "deadline check, due (alert, batch of 1)",
+            single,
+            lambda p: period_deadline_check(period_id=p[0], armed_for=p[1]),
+        )
+    )
+    deadlines.DEADLINE_BATCH = 20
+    rows.append(
+        run_units(
+            "deadline batch of 20 due (20 alerts)",
+            list(range(len(batched) // 20)),
+            lambda _: deadlines.due_slow_alerts_raise(),
+        )
     )
     rows.append(
         run_units(

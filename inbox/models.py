@@ -133,6 +133,12 @@ class Conversation(models.Model):
     # The shop's last human reply (any source); a customer message before it starts no wait.
     last_reply_at = models.DateTimeField(null=True, blank=True)
     unread_count = models.PositiveIntegerField(default=0)
+    # Kept by monitoring under this row's lock (monitoring.services.periods.waiting_periods_update):
+    # the open waiting period's start, and the latest human reply it has counted. On this row, so
+    # the webhook's one statement can open a period or join the open one without a measuring task
+    # (inbox/services/ingest.py); anything they cannot decide goes to the task as before.
+    open_period_since = models.DateTimeField(null=True, blank=True, editable=False)
+    measured_reply_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

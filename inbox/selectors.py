@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import threading
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db import connection
 from django.db.models import Case, DateTimeField, F, QuerySet, When
+from django.db.models.expressions import RawSQL
 
 from inbox.models import Channel, Conversation, Member, Message
 
@@ -29,6 +34,52 @@ def request_member(request: Any) -> Member | None:
             member = Member.objects.select_related("user", "shop").filter(user=user).first()
     request._balas_member = member
     return member
+
+
+# The webhook's channels, per process: (platform, account id) -> the active channel, secrets decrypted.
+# Each entry carries its row version (PostgreSQL's xmin, new on every UPDATE of the row), and
+# message_ingest checks that version in the statement that writes (inbox/services/ingest.py): a
+# rotated secret, a deactivated or deleted channel is never used from here, it raises
+# ChannelChangedError and the delivery is verified again from a fresh read.
+_WEBHOOK_CHANNELS: dict[tuple[str, str], Channel] = {}
+_WEBHOOK_CHANNELS_MAX = 10_000
+_webhook_channels_lock = threading.Lock()
+
+
+def webhook_channels(*, platform: str, account_ids: Sequence[str], cached: bool = True) -> list[Channel]:
+    """The active channels a delivery names; from this process's copy when it has them all.
+
+    A channel from the copy has `row_version` set (to check on write); a fresh one has it None.
+    """
+    use_cache = cached and connection.vendor == "postgresql"
+    if use_cache:
+        with _webhook_channels_lock:
+            hits = [_WEBHOOK_CHANNELS.get((platform, a)) for a in account_ids]
+        if hits and all(h is not None for h in hits):
+            return [h for h in hits if h is not None]
+    rows = Channel.objects.filter(platform=platform, account_id__in=account_ids, is_active=True)
+    if connection.vendor != "postgresql":
+        channels = list(rows)
+        for channel in channels:
+            channel.row_version = None  # type: ignore[attr-defined]
+        return channels
+    channels = list(rows.annotate(xmin_text=RawSQL("inbox_channel.xmin::text", ())))
+    with _webhook_channels_lock:
+        for channel in channels:
+            kept = copy.copy(channel)
+            kept.row_version = channel.xmin_text  # type: ignore[attr-defined]
+            if len(_WEBHOOK_CHANNELS) >= _WEBHOOK_CHANNELS_MAX:
+                _WEBHOOK_CHANNELS.pop(next(iter(_WEBHOOK_CHANNELS)))
+            _WEBHOOK_CHANNELS[(platform, channel.account_id)] = kept
+            # Just read: nothing to check on write for this delivery (the next one checks the copy).
+            channel.row_version = None  # type: ignore[attr-defined]
+    return channels
+
+
+def webhook_channels_forget(*, platform: str, account_ids: Sequence[str]) -> None:
+    with _webhook_channels_lock:
+        for account_id in account_ids:
+            _WEBHOOK_CHANNELS.pop((platform, account_id), None)
 
 
 def channel_list(*, shop_id: int) -> QuerySet[Channel]:

@@ -21,7 +21,8 @@ from django.views.decorators.http import require_http_methods
 from inbox.adapters import get_adapter
 from inbox.adapters.base import ParsedEvent, PayloadError, PlatformAdapter, json_clean
 from inbox.models import Channel, Platform
-from inbox.services import message_ingest
+from inbox.selectors import webhook_channels, webhook_channels_forget
+from inbox.services import ChannelChangedError, message_ingest
 
 logger = logging.getLogger("balas.webhooks")
 
@@ -82,8 +83,20 @@ def _receive(request: HttpRequest, adapter: PlatformAdapter) -> HttpResponse:
         account_ids = adapter.account_ids(payload)
     except PayloadError as exc:
         return _error(400, f"body is not a {adapter.platform} webhook: {exc}")
+    try:
+        return _deliver(request, adapter, payload=payload, text=text, account_ids=account_ids, cached=True)
+    except ChannelChangedError:
+        # A channel in this process's copy changed (secret rotated, deactivated): nothing was
+        # written; verify again against the stored row.
+        webhook_channels_forget(platform=adapter.platform, account_ids=account_ids)
+        return _deliver(request, adapter, payload=payload, text=text, account_ids=account_ids, cached=False)
 
-    channels = list(Channel.objects.filter(platform=adapter.platform, account_id__in=account_ids, is_active=True))
+
+def _deliver(
+    request: HttpRequest, adapter: PlatformAdapter, *, payload: Any, text: str, account_ids: list[str], cached: bool
+) -> HttpResponse:
+    raw = request.body
+    channels = webhook_channels(platform=adapter.platform, account_ids=account_ids, cached=cached)
     if not channels:
         logger.info("webhook.unknown_account platform=%s", adapter.platform)
         return _error(404, f"no {adapter.platform} channel has account id {', '.join(account_ids)}")
@@ -91,6 +104,9 @@ def _receive(request: HttpRequest, adapter: PlatformAdapter) -> HttpResponse:
     headers = request.headers
     verified = [c for c in channels if adapter.verify(secrets=c.secrets, raw_body=raw, headers=headers)]
     if not verified:
+        if cached:
+            # Perhaps signed with a secret rotated since this process read the channel.
+            raise ChannelChangedError(channels[0].pk)
         logger.warning("webhook.bad_signature platform=%s", adapter.platform)
         return _error(401, "signature is missing or wrong")
 
@@ -117,7 +133,9 @@ def _receive(request: HttpRequest, adapter: PlatformAdapter) -> HttpResponse:
                     statuses=event.statuses,
                     ignored=event.ignored + tuple(f"invalid: {e}" for e in event.errors),
                 )
-            message_ingest(channel=channel, parsed=event, raw_body=text)
+            message_ingest(
+                channel=channel, parsed=event, raw_body=text, channel_version=getattr(channel, "row_version", None)
+            )
 
     if adapter.platform == Platform.SHOPEE:
         return HttpResponse(b"", status=200)

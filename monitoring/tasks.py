@@ -12,6 +12,7 @@ from datetime import datetime
 from celery import shared_task
 
 from inbox.models import Message
+from monitoring.services.deadlines import deadline_bucket_check
 from monitoring.services.email import alert_emails_flush
 from monitoring.services.periods import period_deadline_check, waiting_periods_update
 from monitoring.services.sweep import monitoring_sweep
@@ -39,10 +40,18 @@ def deadline_check(period_id: int, armed_for: str | None = None) -> None:
         logger.info("deadline.alert period=%s alert=%s", period_id, alert.pk)
 
 
+@shared_task(ignore_result=True, acks_late=True, **_RETRY)
+def deadlines_due(bucket_end: str) -> None:
+    """Fired at the end of a half-second bucket of deadlines: raise every period due by then."""
+    raised = deadline_bucket_check(bucket_end=datetime.fromisoformat(bucket_end))
+    if raised:
+        logger.info("deadline.bucket bucket=%s raised=%d", bucket_end, raised)
+
+
 @shared_task(ignore_result=True, **_RETRY)
 def alert_email_send(shop_id: int) -> None:
     """E-mail the shop's new alerts now, or queue the summary for the throttle window's end."""
-    alert_emails_flush(shop_id=shop_id)
+    alert_emails_flush(shop_id=shop_id, retry_failed=False)
 
 
 @shared_task(ignore_result=True, acks_late=True, expires=25)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inbox.models import Conversation, Member, Message
 from inbox.realtime import event_publish
 from monitoring.models import Alert, WaitingPeriod
+from monitoring.services.email import alert_email_queue
 
 logger = logging.getLogger("balas.monitoring")
 
@@ -95,7 +99,7 @@ def alert_raise(
                 raise
             return existing, False
         _publish(alert, "alert.created")
-        transaction.on_commit(lambda: _email_queue(alert.shop_id))
+        transaction.on_commit(lambda: alert_email_queue(shop_id=alert.shop_id))
     logger.info("alert.raised alert=%s kind=%s conversation=%s", alert.pk, kind, conversation.pk)
     return alert, True
 
@@ -108,24 +112,13 @@ def _existing(
     return Alert.objects.filter(conversation=conversation, kind=kind, member=member_id, state=Alert.State.OPEN).first()
 
 
-def _email_queue(shop_id: int) -> None:
-    from monitoring.tasks import alert_email_send
-
-    try:
-        alert_email_send.delay(shop_id)
-    except Exception:
-        # The sweep e-mails whatever is still un-e-mailed.
-        logger.warning("tasks.enqueue_failed task=alert_email_send shop=%s", shop_id, exc_info=True)
+def slow_alert_kind(period: WaitingPeriod) -> str:
+    return Alert.Kind.SLOW_FIRST_REPLY if period.kind == WaitingPeriod.Kind.FIRST else Alert.Kind.SLOW_REPLY
 
 
-def slow_alert_raise(*, period: WaitingPeriod) -> Alert | None:
-    """The slow-reply alert of a period past its deadline (caller holds the period's row lock)."""
-    kind = Alert.Kind.SLOW_FIRST_REPLY if period.kind == WaitingPeriod.Kind.FIRST else Alert.Kind.SLOW_REPLY
-    if Alert.objects.filter(waiting_period=period, kind=kind).exists():
-        return None
-    conversation = period.conversation
-    waited = (timezone.now() - period.started_at).total_seconds()
-    name = _contact_name(conversation)
+def _slow_alert_text(period: WaitingPeriod, kind: str) -> tuple[str, str]:
+    """(title, detail) of a period's slow alert, in the active language."""
+    name = _contact_name(period.conversation)
     if kind == Alert.Kind.SLOW_FIRST_REPLY:
         title = _("%(name)s belum dapat balasan pertama") % {"name": name}
     else:
@@ -134,15 +127,89 @@ def slow_alert_raise(*, period: WaitingPeriod) -> Alert | None:
         "since": timezone.localtime(period.started_at).strftime("%d-%m-%Y %H:%M"),
         "target": _minutes(period.target_seconds),
     }
+    return title, detail
+
+
+def slow_alert_raise(*, period: WaitingPeriod) -> Alert | None:
+    """The slow-reply alert of a period past its deadline (caller holds the period's row lock)."""
+    kind = slow_alert_kind(period)
+    if Alert.objects.filter(waiting_period=period, kind=kind).exists():
+        return None
+    title, detail = _slow_alert_text(period, kind)
     alert, created = alert_raise(
-        conversation=conversation,
+        conversation=period.conversation,
         kind=kind,
         title=title,
         detail=detail,
         waiting_period=period,
-        latency_seconds=waited,
+        latency_seconds=(timezone.now() - period.started_at).total_seconds(),
     )
     return alert if created else None
+
+
+def slow_alerts_bulk_raise(*, periods: Sequence[WaitingPeriod], now: datetime) -> list[Alert]:
+    """The slow alerts of many periods past their deadline in one INSERT; returns those created.
+
+    The caller holds the periods' row locks (and their conversations', see
+    monitoring.services.deadlines) inside its transaction. `INSERT ... ON CONFLICT DO NOTHING`
+    on the unique (waiting period, kind) index has the last word: a period alerted meanwhile by
+    any path gets nothing new. Each created alert is published (`alert.created`, as alert_raise
+    does) and each shop's e-mail is queued once, after the commit.
+    """
+    if not periods:
+        return []
+    alerts: dict[tuple[int, str], Alert] = {}
+    for period in periods:
+        kind = slow_alert_kind(period)
+        title, detail = _slow_alert_text(period, kind)
+        conversation = period.conversation
+        alerts[(period.pk, kind)] = Alert(
+            shop_id=conversation.shop_id,
+            conversation=conversation,
+            waiting_period=period,
+            kind=kind,
+            assignee_id=conversation.assignee_id,
+            title=title[:200],
+            detail=detail,
+            latency_seconds=(now - period.started_at).total_seconds(),
+        )
+    created: list[Alert] = []
+    for period_id, kind, pk in _alerts_insert(list(alerts.values())):
+        alert = alerts[(period_id, kind)]
+        alert.pk = pk
+        alert._state.adding = False
+        alert._state.db = connection.alias
+        created.append(alert)
+    for alert in created:
+        _publish(alert, "alert.created")
+        logger.info("alert.raised alert=%s kind=%s conversation=%s", alert.pk, alert.kind, alert.conversation_id)
+    for shop_id in sorted({alert.shop_id for alert in created}):
+        transaction.on_commit(functools.partial(alert_email_queue, shop_id=shop_id))
+    return created
+
+
+def _alerts_insert(alerts: list[Alert]) -> list[tuple[int, str, int]]:
+    """Insert period alerts, skipping any whose (period, kind) exists: (period id, kind, id) of each new row.
+
+    Django's bulk_create(ignore_conflicts=True) returns no ids and cannot name the partial unique
+    index, so the statement is written here from the model's fields (values are parameters).
+    """
+    fields = [f for f in Alert._meta.concrete_fields if not f.primary_key]
+    q = connection.ops.quote_name
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params: list[Any] = []
+    for alert in alerts:
+        params += [f.get_db_prep_save(f.pre_save(alert, True), connection) for f in fields]
+    # Only names from the model's metadata and placeholders are formatted in; values are parameters.
+    sql = (
+        f"INSERT INTO {q(Alert._meta.db_table)} ({', '.join(q(str(f.column)) for f in fields)}) "  # noqa: S608
+        f"VALUES {', '.join([row] * len(alerts))} "
+        "ON CONFLICT (waiting_period_id, kind) WHERE waiting_period_id IS NOT NULL DO NOTHING "
+        "RETURNING waiting_period_id, kind, id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(int(p), str(k), int(i)) for p, k, i in cursor.fetchall()]
 
 
 def slow_alerts_resolve(*, period: WaitingPeriod, latency_seconds: float | None) -> int:

@@ -100,7 +100,8 @@ def waiting_periods_update(*, message: Message) -> None:
     if anchor is not None:
         relevant = relevant.filter(sent_at__gt=anchor.sent_at)
         periods = periods.filter(started_at__gt=anchor.sent_at)
-    bursts = bursts_compute(_ordered(relevant))
+    ordered = _ordered(relevant)
+    bursts = bursts_compute(ordered)
     _reconcile(
         conversation=conversation,
         policy=policy,
@@ -108,6 +109,7 @@ def waiting_periods_update(*, message: Message) -> None:
         existing=list(periods.order_by("started_at", "id")),
         anchor_at=anchor.sent_at if anchor is not None else None,
     )
+    _conversation_state_keep(conversation=conversation, ordered=ordered, bursts=bursts, anchor=anchor)
     # One upsert instead of update_or_create's savepoints, locking read and insert (seven statements).
     MessageTrack.objects.bulk_create(
         [MessageTrack(message_id=message.pk)],
@@ -115,6 +117,26 @@ def waiting_periods_update(*, message: Message) -> None:
         unique_fields=["message"],
         update_fields=["measured_at"],
     )
+
+
+def _conversation_state_keep(
+    *, conversation: Conversation, ordered: list[Message], bursts: list[Burst], anchor: Message | None
+) -> None:
+    """Record the open period's start and the latest human reply on the (locked) conversation row.
+
+    The webhook's fast path reads them under the same row lock to open a period or join the open
+    one without this task (inbox/services/ingest.py). `ordered` holds every human reply after the
+    anchor, which is the last one before the message: so the latest of them, or the anchor, is the
+    conversation's latest human reply. A period open before the anchor cannot exist once the anchor
+    is measured, and the anchor's own measurement (pending or done) sets these again.
+    """
+    replies = [m.sent_at for m in ordered if m.direction == Message.Direction.OUT]
+    replied_at = max(replies) if replies else (anchor.sent_at if anchor is not None else None)
+    open_since = bursts[-1].messages[0].sent_at if bursts and bursts[-1].reply is None else None
+    if (conversation.open_period_since, conversation.measured_reply_at) != (open_since, replied_at):
+        Conversation.objects.filter(pk=conversation.pk).update(
+            open_period_since=open_since, measured_reply_at=replied_at
+        )
 
 
 def _reconcile(
@@ -273,19 +295,30 @@ def deadline_arm_on_commit(*, period_id: int, deadline_at: datetime) -> None:
 
 
 def deadline_arm(*, period_id: int, deadline_at: datetime) -> None:
-    """Schedule the deadline check at the deadline, or a re-arm step if the deadline is far off.
+    """Schedule the deadline check: with the other deadlines of its bucket (half a second), alone if
+    the deadline has passed already, or a re-arm step of this period if the deadline is far off.
 
-    A worker holds ETA tasks in memory and the Redis broker redelivers any unacknowledged task
-    after its visibility timeout, so no single wait may come near it: long waits go in steps.
-    If the broker is down the sweep raises the alert instead.
+    Called after the period's commit. A worker holds ETA tasks in memory and the Redis broker
+    redelivers any unacknowledged task after its visibility timeout, so no single wait may come
+    near it: long waits go in steps. One task per bucket, not per deadline: a worker could not keep
+    up with 10,000 deadline tasks a minute (monitoring.services.deadlines). If the broker is down
+    the sweep raises the alert instead.
     """
+    from monitoring.services.deadlines import deadline_bucket_arm, deadline_bucket_end
     from monitoring.tasks import deadline_check
 
     now = timezone.now()
     step = timedelta(seconds=settings.BALAS_DEADLINE_ARM_STEP_S)
-    eta = deadline_at if deadline_at - now <= step else now + step
+    bucket_end = deadline_bucket_end(deadline_at)
     try:
-        deadline_check.apply_async((period_id, deadline_at.isoformat()), eta=eta)
+        if deadline_at - now > step:
+            deadline_check.apply_async((period_id, deadline_at.isoformat()), eta=now + step)
+        elif bucket_end <= now:
+            # Past (measured late, or a policy change moved it back): its bucket's task may have
+            # run already, so it is checked alone, at once.
+            deadline_check.apply_async((period_id, deadline_at.isoformat()), eta=deadline_at)
+        else:
+            deadline_bucket_arm(bucket_end=bucket_end)
     except Exception:
         logger.warning("deadline.arm_failed period=%s", period_id, exc_info=True)
 
@@ -312,7 +345,27 @@ def period_deadline_check(*, period_id: int, armed_for: datetime | None = None) 
         # Woken by a re-arm step (or a clock a hair early): wait for the rest.
         deadline_arm(period_id=period_id, deadline_at=state["deadline_at"])
         return None
+    from monitoring.services.deadlines import due_slow_alerts_raise
+
+    # Due: raise it with every period due by now (their checks then stop at the read above).
+    # From this deadline on: the tasks of earlier deadlines ran first (a worker fires ETA tasks in
+    # order), and whatever they missed is the sweep's.
+    batch = due_slow_alerts_raise(since=state["deadline_at"])
+    mine = next((alert for alert in batch.alerts if alert.waiting_period_id == period_id), None)
+    if mine is not None:
+        return mine
+    # Not raised by the batch: alerted meanwhile, answered by the reply measured above, or its rows
+    # were locked (a measurement, another batch). Wait for the locks and decide again.
+    return _period_alert_raise(period_id=period_id, conversation_id=state["conversation_id"], armed_for=armed_for)
+
+
+def _period_alert_raise(*, period_id: int, conversation_id: int, armed_for: datetime | None) -> Alert | None:
+    """The one-period path: wait for the locks, re-check, raise (the unique constraint decides)."""
     with transaction.atomic():
+        # Conversation first, then period: the order waiting_periods_update takes them in, so
+        # neither waits for the other in a cycle, and the alert insert's key-share lock on the
+        # conversation is then held already.
+        list(Conversation.objects.select_for_update(no_key=True).filter(pk=conversation_id).values_list("pk"))
         period = (
             WaitingPeriod.objects.select_for_update(of=("self",))
             .select_related("conversation__contact", "conversation__channel")
@@ -330,7 +383,7 @@ def period_deadline_check(*, period_id: int, armed_for: datetime | None = None) 
 
 
 def _deadline_state(*, period_id: int) -> dict[str, Any] | None:
-    """The period's end, deadline, whether it is alerted, and the first human reply since it began."""
+    """The period's conversation, end, deadline, whether it is alerted, and the first human reply since it began."""
     first_reply = (
         Message.objects.filter(
             human_reply_q(), conversation_id=OuterRef("conversation_id"), sent_at__gte=OuterRef("started_at")
@@ -342,7 +395,7 @@ def _deadline_state(*, period_id: int) -> dict[str, Any] | None:
     row = (
         WaitingPeriod.objects.filter(pk=period_id)
         .annotate(alerted=Exists(alerted), first_reply_id=Subquery(first_reply))
-        .values("ended_at", "deadline_at", "alerted", "first_reply_id")
+        .values("conversation_id", "ended_at", "deadline_at", "alerted", "first_reply_id")
         .first()
     )
     return dict(row) if row is not None else None

@@ -16,12 +16,15 @@ from django.utils import timezone
 from inbox.models import Message
 from monitoring.models import SweepCursor, WaitingPeriod
 from monitoring.services.alerts import SLOW_KINDS
+from monitoring.services.deadlines import due_slow_alerts_raise
 from monitoring.services.email import alert_emails_flush, due_email_shops
 from monitoring.services.periods import period_deadline_check, waiting_periods_update
 
 logger = logging.getLogger("balas.monitoring")
 
 _BATCH = 500
+# At most this many alert batches per sweep (5,000 alerts), so one run stays well inside its 30 s.
+_DEADLINE_BATCHES = 10
 _CURSOR = "message_measure"
 
 
@@ -33,14 +36,23 @@ class SweepResult:
 
 
 def overdue_periods_check(*, limit: int = _BATCH) -> int:
-    """Raise the alert of every open period past its deadline that has none."""
+    """Raise the alert of every open period past its deadline that has none.
+
+    In batches, as the deadline tasks do; then one by one what the batches leave: periods whose
+    reply is not measured yet (measured first, never alerted) and periods locked at that moment.
+    """
+    raised = 0
+    for _ in range(_DEADLINE_BATCHES):
+        batch = due_slow_alerts_raise(limit=limit)
+        raised += len(batch.alerts)
+        if batch.locked < limit:
+            break
     overdue = (
         WaitingPeriod.objects.filter(ended_at__isnull=True, deadline_at__lte=timezone.now())
         .exclude(alerts__kind__in=SLOW_KINDS)
         .order_by("deadline_at")
         .values_list("pk", flat=True)[:limit]
     )
-    raised = 0
     for period_id in list(overdue):
         if period_deadline_check(period_id=period_id) is not None:
             raised += 1
@@ -87,7 +99,11 @@ def monitoring_sweep() -> SweepResult:
     result.messages_measured = unmeasured_messages_measure()
     result.alerts_raised = overdue_periods_check()
     for shop_id in due_email_shops():
-        result.alerts_emailed += alert_emails_flush(shop_id=shop_id)
+        try:
+            result.alerts_emailed += alert_emails_flush(shop_id=shop_id)
+        except Exception:
+            # One shop's failure must not stop the other shops' e-mails (or this run's log line).
+            logger.exception("sweep.email_failed shop=%s", shop_id)
     if result.alerts_raised or result.messages_measured or result.alerts_emailed:
         logger.info(
             "sweep.done raised=%d measured=%d emailed=%d",
