@@ -158,12 +158,15 @@ def system_section(r: dict[str, Any]) -> str:
             f"A fresh database and system. {al['conversations']:,} customers each wait on one unanswered message: "
             "contacts, conversations, messages and open waiting periods are bulk-created (`bench/seed.py`), with the "
             "shop's first-reply target of 300 s (open all week) and deadlines spread evenly from 90 to 150 s after "
-            "the start; each deadline is armed by `monitoring.services.periods.deadline_arm`, as the measuring task "
-            f"arms it (a Celery ETA task). Everything was armed and the system up {al['ready_s']:.0f} s after the "
-            "start. Then the real worker (prefork, 2 processes) fires each check at its deadline "
-            "(`period_deadline_check` → `alert_raise` → `alert.created` on commit) while beat runs the 30 s "
-            "safety-net sweep. Lateness = `alert.created_at - deadline_at` for every alert; the owner's socket "
-            "(`/ws/inbox/`) also times each `alert.created` against its deadline.\n"
+            "the start; each deadline is armed by `monitoring.services.periods.deadline_arm`, as the webhook and "
+            "the measuring task arm it: one Celery ETA task per half-second bucket of deadlines (a Redis `SET NX` "
+            f"per bucket). Everything was armed and the system up {al['ready_s']:.0f} s after the start. Then the "
+            "real worker (prefork, 2 processes) runs each bucket's task at the bucket's end "
+            "(`deadlines_due` → `due_slow_alerts_raise`: every open, unalerted period due by then, in batches of up "
+            "to 500, `alert.created` per alert on commit) while beat runs the 30 s safety-net sweep. So an alert "
+            "comes at most half a second after its deadline by design, never before. Lateness = "
+            "`alert.created_at - deadline_at` for every alert; the owner's socket (`/ws/inbox/`) also times each "
+            "`alert.created` against its deadline.\n"
         )
         if al["alerts"] < al["conversations"] or al["ws_received"] < al["alerts"]:
             out.append(

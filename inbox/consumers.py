@@ -42,6 +42,12 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         if self.member is not None and self._visible(event):
             await self.send_json(event)
 
+    async def balas_events(self, message: dict[str, Any]) -> None:
+        """Several events published together (inbox.realtime): one frame each, in order."""
+        for event in message["events"]:
+            if self.member is not None and self._visible(event):
+                await self.send_json(event)
+
     def _visible(self, event: dict[str, Any]) -> bool:
         """Alerts: the owner sees all; an admin sees those on their own or unassigned chats."""
         assert self.member is not None

@@ -81,24 +81,52 @@ def _enqueue(queue: asyncio.Queue[tuple[str, dict[str, Any]]], group: str, messa
         logger.warning("realtime.publish_dropped group=%s type=%s", group, message["event"]["type"])
 
 
+# At most this many events in one channel-layer message.
+_BATCH_MAX = 100
+
+
+def layer_events(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events one channel-layer message carries: `balas.event` has one, `balas.events` several."""
+    return list(message["events"]) if message["type"] == "balas.events" else [message["event"]]
+
+
 async def _sender(queue: asyncio.Queue[tuple[str, dict[str, Any]]]) -> None:
     while True:
-        group, message = await queue.get()
-        event_type = message["event"]["type"]
-        layer = get_channel_layer()
-        if layer is None:
-            continue
-        if channel_layer_breaker.is_open:
-            logger.info("realtime.publish_skipped group=%s type=%s", group, event_type)
-            continue
-        try:
-            await asyncio.wait_for(layer.group_send(group, message), _PUBLISH_TIMEOUT_S)
-        except Exception:
-            # Fail fast in an outage: the database is the truth and browsers re-read on reconnect.
-            channel_layer_breaker.failed()
-            logger.warning("realtime.publish_failed group=%s type=%s", group, event_type, exc_info=True)
-        else:
-            channel_layer_breaker.succeeded()
+        batch = [await queue.get()]
+        while len(batch) < _BATCH_MAX and not queue.empty():
+            batch.append(queue.get_nowait())
+        # Whatever queued up meanwhile goes in one message per group, in order. A group_send is
+        # several Redis round trips (channels_redis: trim and read the group, then per member a
+        # trim and a script); one per event was about a third of a webhook's CPU (docs/benchmarks.md).
+        # A webhook's message.created and conversation.updated nearly always travel together.
+        by_group: dict[str, list[dict[str, Any]]] = {}
+        for group, message in batch:
+            by_group.setdefault(group, []).append(message["event"])
+        for group, events in by_group.items():
+            message = (
+                {"type": "balas.event", "event": events[0]}
+                if len(events) == 1
+                else {"type": "balas.events", "events": events}
+            )
+            await _group_send(group, message, events)
+
+
+async def _group_send(group: str, message: dict[str, Any], events: list[dict[str, Any]]) -> None:
+    types = ",".join(event["type"] for event in events)
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    if channel_layer_breaker.is_open:
+        logger.info("realtime.publish_skipped group=%s type=%s", group, types)
+        return
+    try:
+        await asyncio.wait_for(layer.group_send(group, message), _PUBLISH_TIMEOUT_S)
+    except Exception:
+        # Fail fast in an outage: the database is the truth and browsers re-read on reconnect.
+        channel_layer_breaker.failed()
+        logger.warning("realtime.publish_failed group=%s type=%s", group, types, exc_info=True)
+    else:
+        channel_layer_breaker.succeeded()
 
 
 _publish_loop = _PublishLoop()

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from inbox.models import Channel, Contact, Conversation, Message, WebhookEvent
-from inbox.realtime import shop_group
+from inbox.realtime import layer_events, shop_group
 from inbox.services import ingest
 from monitoring.services.inbound import inbound_plan
 from monitoring.services.policy import policy_for_shop
@@ -211,7 +211,11 @@ def test_live_events_follow_the_commit(client, channels):
 
         async def two() -> tuple[Any, Any]:
             # One event loop for both: the Redis layer's receive buffer belongs to its loop.
-            return (await layer.receive(name))["event"], (await layer.receive(name))["event"]
+            events = layer_events(await layer.receive(name))
+            if len(events) < 2:
+                events += layer_events(await layer.receive(name))
+            assert len(events) == 2, events
+            return events[0], events[1]
 
         first, second = async_to_sync(two)()
     finally:

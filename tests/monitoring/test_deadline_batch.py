@@ -30,7 +30,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from inbox.models import Conversation, Member, Shop
-from inbox.realtime import shop_group
+from inbox.realtime import layer_events, shop_group
 from monitoring.models import Alert, WaitingPeriod
 from monitoring.services import deadlines
 from monitoring.services.alerts import alert_payload, alert_raise
@@ -93,14 +93,14 @@ class Receiver:
             end = time.monotonic() + timeout
             while len(events) < count:
                 message = await asyncio.wait_for(self.layer.receive(self.name), max(0.01, end - time.monotonic()))
-                if message["event"]["type"].startswith("alert."):
-                    events.append(message["event"])
-            extra: list[dict[str, Any]] = []
+                events += [e for e in layer_events(message) if e["type"].startswith("alert.")]
+            # Events travel several to a message (inbox.realtime): past `count` is extra too.
+            extra: list[dict[str, Any]] = events[count:]
+            events = events[:count]
             try:
                 while True:
                     message = await asyncio.wait_for(self.layer.receive(self.name), quiet)
-                    if message["event"]["type"].startswith("alert."):
-                        extra.append(message["event"])
+                    extra += [e for e in layer_events(message) if e["type"].startswith("alert.")]
             except TimeoutError:
                 pass
             return events, extra
