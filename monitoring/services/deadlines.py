@@ -146,20 +146,30 @@ def deadline_bucket_check(*, bucket_end: datetime) -> int:
         # Fired a hair early: a deadline of this bucket may not be due yet, so come back at its end.
         deadlines_due.apply_async((bucket_end.isoformat(),), eta=bucket_end)
         return 0
-    bucket_start = bucket_end - timedelta(seconds=DEADLINE_BUCKET_S)
-    raised = 0
-    for _ in range(_BUCKET_BATCHES):
-        # From this bucket on: the buckets before it fired first (a worker fires ETA tasks in order).
-        batch = due_slow_alerts_raise(since=bucket_start)
-        raised += len(batch.alerts)
-        if batch.locked < DEADLINE_BATCH:
-            break
-    left = (
-        WaitingPeriod.objects.filter(ended_at__isnull=True, deadline_at__gt=bucket_start, deadline_at__lte=bucket_end)
-        .exclude(alerts__kind__in=SLOW_KINDS)
-        .values_list("pk", flat=True)
+    # From this bucket on: the buckets before it fired first (a worker fires ETA tasks in order).
+    return due_slow_alerts_settle(
+        since=bucket_end - timedelta(seconds=DEADLINE_BUCKET_S), until=bucket_end, batches=_BUCKET_BATCHES
     )
-    for period_id in list(left):
+
+
+def due_slow_alerts_settle(
+    *, since: datetime | None, until: datetime, batches: int, limit: int = DEADLINE_BATCH
+) -> int:
+    """Batches of `due_slow_alerts_raise` (from `since`), then alone each period due by `until` they
+    left: one with a reply not measured yet (measured first, never alerted) or rows another
+    transaction held (the one-period check waits for them). Returns the alerts raised."""
+    raised = 0
+    for _ in range(batches):
+        batch = due_slow_alerts_raise(since=since, limit=limit)
+        raised += len(batch.alerts)
+        if batch.locked < limit:
+            break
+    left = WaitingPeriod.objects.filter(ended_at__isnull=True, deadline_at__lte=until)
+    if since is not None:
+        left = left.filter(deadline_at__gt=since)
+    for period_id in list(
+        left.exclude(alerts__kind__in=SLOW_KINDS).order_by("deadline_at").values_list("pk", flat=True)[:limit]
+    ):
         if period_deadline_check(period_id=period_id) is not None:
             raised += 1
     return raised

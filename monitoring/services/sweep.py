@@ -14,11 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from inbox.models import Message
-from monitoring.models import SweepCursor, WaitingPeriod
-from monitoring.services.alerts import SLOW_KINDS
-from monitoring.services.deadlines import due_slow_alerts_raise
+from monitoring.models import SweepCursor
+from monitoring.services.deadlines import due_slow_alerts_settle
 from monitoring.services.email import alert_emails_flush, due_email_shops
-from monitoring.services.periods import period_deadline_check, waiting_periods_update
+from monitoring.services.periods import waiting_periods_update
 
 logger = logging.getLogger("balas.monitoring")
 
@@ -41,22 +40,7 @@ def overdue_periods_check(*, limit: int = _BATCH) -> int:
     In batches, as the deadline tasks do; then one by one what the batches leave: periods whose
     reply is not measured yet (measured first, never alerted) and periods locked at that moment.
     """
-    raised = 0
-    for _ in range(_DEADLINE_BATCHES):
-        batch = due_slow_alerts_raise(limit=limit)
-        raised += len(batch.alerts)
-        if batch.locked < limit:
-            break
-    overdue = (
-        WaitingPeriod.objects.filter(ended_at__isnull=True, deadline_at__lte=timezone.now())
-        .exclude(alerts__kind__in=SLOW_KINDS)
-        .order_by("deadline_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for period_id in list(overdue):
-        if period_deadline_check(period_id=period_id) is not None:
-            raised += 1
-    return raised
+    return due_slow_alerts_settle(since=None, until=timezone.now(), batches=_DEADLINE_BATCHES, limit=limit)
 
 
 def unmeasured_messages_measure(*, limit: int = _BATCH) -> int:
