@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
+from inbox.api.schema import SerialSpectacularAPIView
 from inbox.webhooks import webhook
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("webhooks/<slug:platform>/", webhook, name="webhook"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SerialSpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("inbox.api.urls")),
     path("api/v1/", include("monitoring.api_urls")),

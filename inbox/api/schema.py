@@ -1,10 +1,18 @@
-"""drf-spectacular extensions: how the OpenAPI document describes Balas's token auth."""
+"""The OpenAPI document: how it describes Balas's token auth, and the view that serves it.
+
+drf-spectacular loads its optional extensions lazily and not thread-safely: two first requests at
+once (a threaded server, the demo's readiness probes) can fail with "'NoneType' object has no
+attribute 'startswith'" (tfranzel/drf-spectacular#1122). Schema requests are rare, so they wait
+for each other.
+"""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.views import SpectacularAPIView
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
@@ -18,3 +26,12 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "A member's or an `api` channel's token, as \"Token <token>\".",
         }
+
+
+_generating = threading.Lock()
+
+
+class SerialSpectacularAPIView(SpectacularAPIView):
+    def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        with _generating:
+            return super().get(request, *args, **kwargs)
