@@ -252,9 +252,15 @@ def system_section(r: dict[str, Any]) -> str:
         "is refused at once, a deactivated channel is 404). A known customer's message is now one statement.\n"
         "8. **Event payloads built directly** (`_message_data`, `_conversation_data`), held to the DRF "
         "serializers' output by `tests/inbox/test_event_payloads.py`.\n"
-        "9. **Slow-reply deadlines raised in batches** (`monitoring/services/deadlines.py`): the first deadline "
-        "task that finds its period due raises every period due by then in one transaction (`FOR NO KEY UPDATE "
-        "SKIP LOCKED`, one bulk insert, one e-mail task per shop), and the other tasks stop after one read.\n"
+        "9. **Slow-reply deadlines raised in batches, armed in half-second buckets** "
+        "(`monitoring/services/deadlines.py`): one Celery ETA task per half-second of deadlines (a Redis `SET NX` "
+        "per bucket) instead of one per period, which the worker could not keep up with (9,582 one-read tasks "
+        "between the batches in a measured run); at the bucket's end it raises every period due by then in "
+        "batches of up to 500 per transaction (`FOR NO KEY UPDATE SKIP LOCKED` on the period and its "
+        "conversation, one `INSERT ... ON CONFLICT DO NOTHING`, one e-mail task per shop), then checks alone "
+        "what a batch left (a reply not measured yet, rows another transaction held). Lateness p99 56 s -> "
+        "14.5 s with batches alone -> 0.5 s with buckets. An alert now comes at most half a second after its "
+        "deadline by design, never before.\n"
     )
     out.append("### Where the webhook's throughput stops, and why\n")
     out.append(
