@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError
 from django.utils import timezone
 
 from inbox.models import Message
@@ -47,32 +47,43 @@ def unmeasured_messages_measure(*, limit: int = _BATCH) -> int:
     """Measure messages whose task never ran, e.g. because Redis was down at commit time.
 
     A cursor (the highest message id below which everything is measured) keeps this scan to
-    new rows; messages younger than the grace period are left to their own task.
+    new rows; messages younger than the grace period are left to their own task. Each message is
+    measured in its own transaction: a sweep that kept every conversation it measured locked until
+    its end deadlocked with the measuring tasks over the shared rollup rows (a message then stayed
+    unmeasured for good). A transient database error (a deadlock, a serialization failure) holds
+    the cursor before that message, so the next sweep tries it again; any other error is logged
+    and passed over, so one bad row cannot stall every message after it.
     """
     grace_edge = timezone.now() - timedelta(seconds=settings.BALAS_SWEEP_MEASURE_GRACE_S)
-    with transaction.atomic():
-        cursor, _ = SweepCursor.objects.select_for_update().get_or_create(name=_CURSOR)
-        rows = list(
-            Message.objects.filter(pk__gt=cursor.value)
-            .order_by("pk")
-            .values_list("pk", "created_at", "monitoring_track__message_id")[:limit]
-        )
-        measured = 0
-        for pk, created_at, tracked in rows:
-            if created_at > grace_edge:
-                break
-            if tracked is None:
-                message = Message.objects.filter(pk=pk).first()
-                try:
-                    if message is not None:
-                        waiting_periods_update(message=message)
-                        measured += 1
-                        logger.info("sweep.measured message=%s", pk)
-                except Exception:
-                    # One bad row must not stall the cursor for every message after it.
-                    logger.exception("sweep.measure_failed message=%s", pk)
-            cursor.value = pk
-        cursor.save(update_fields=["value", "updated_at"])
+    cursor, _ = SweepCursor.objects.get_or_create(name=_CURSOR)
+    rows = list(
+        Message.objects.filter(pk__gt=cursor.value)
+        .order_by("pk")
+        .values_list("pk", "created_at", "monitoring_track__message_id")[:limit]
+    )
+    measured = 0
+    reached = cursor.value
+    held = False
+    for pk, created_at, tracked in rows:
+        if created_at > grace_edge:
+            break
+        if tracked is None:
+            message = Message.objects.filter(pk=pk).first()
+            try:
+                if message is not None:
+                    waiting_periods_update(message=message)
+                    measured += 1
+                    logger.info("sweep.measured message=%s", pk)
+            except OperationalError:
+                logger.warning("sweep.measure_retry message=%s", pk, exc_info=True)
+                held = True
+            except Exception:
+                logger.exception("sweep.measure_failed message=%s", pk)
+        if not held:
+            reached = pk
+    if reached > cursor.value:
+        # Two overlapping sweeps only ever move the cursor forward.
+        SweepCursor.objects.filter(pk=cursor.pk, value__lt=reached).update(value=reached, updated_at=timezone.now())
     return measured
 
 

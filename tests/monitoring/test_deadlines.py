@@ -139,3 +139,35 @@ def test_sweep_measures_messages_whose_task_never_ran(shop, api_channel, setting
     second = monitoring_sweep()
     assert (second.messages_measured, second.alerts_raised) == (0, 0)
     redis_flush()
+
+
+def test_sweep_tries_again_what_a_deadlock_stopped(shop, api_channel, settings, monkeypatch):
+    """A transient database error (here injected: a deadlock) leaves the message for the next sweep."""
+    from django.db import OperationalError
+
+    from monitoring.models import SweepCursor
+    from monitoring.services import sweep
+
+    set_policy(shop, first=600, reply=600)
+    settings.BALAS_SWEEP_MEASURE_GRACE_S = 0
+    redis_flush()
+    first, second = push(api_channel), push(api_channel)
+    redis_flush()  # both measuring tasks are lost
+    time.sleep(0.1)
+    real = sweep.waiting_periods_update
+    failed: list[int] = []
+
+    def deadlock_once(*, message):
+        if message.pk == first.pk and not failed:
+            failed.append(message.pk)
+            raise OperationalError("deadlock detected")
+        return real(message=message)
+
+    monkeypatch.setattr(sweep, "waiting_periods_update", deadlock_once)
+    assert monitoring_sweep().messages_measured == 1  # the second one, past the failure
+    assert not MessageTrack.objects.filter(message=first).exists()
+    assert SweepCursor.objects.get().value < first.pk  # held before the failed message
+    assert monitoring_sweep().messages_measured == 1  # the next sweep measures it
+    assert MessageTrack.objects.filter(message__in=[first, second]).count() == 2
+    assert SweepCursor.objects.get().value >= second.pk
+    redis_flush()
