@@ -128,23 +128,29 @@ def period_deadline_arm_enqueue(*, period_id: int, deadline_at: datetime) -> Non
 def _deadline_arm(period_id: int, deadline_at: datetime) -> None:
     from monitoring.services.periods import deadline_arm
 
-    try:
-        # Fail fast in an outage, as for the measuring tasks: the sweep raises what is not armed.
-        broker_breaker.call(functools.partial(deadline_arm, period_id=period_id, deadline_at=deadline_at))
-    except CircuitOpenError:
-        logger.info("tasks.enqueue_skipped task=deadline_check period=%s", period_id)
+    _broker_call(
+        functools.partial(deadline_arm, period_id=period_id, deadline_at=deadline_at),
+        what=f"task=deadline_check period={period_id}",
+    )
 
 
 def _measure_enqueue(message_id: int) -> None:
     from monitoring.tasks import message_measure
 
+    _broker_call(
+        functools.partial(message_measure.delay, message_id), what=f"task=message_measure message={message_id}"
+    )
+
+
+def _broker_call(call: Callable[[], Any], *, what: str) -> None:
+    """Queue a task through the broker's circuit breaker; what is skipped or lost is the sweep's."""
     try:
-        # Fail fast in an outage: the sweep measures whatever is skipped here.
-        broker_breaker.call(functools.partial(message_measure.delay, message_id))
+        # Fail fast in an outage: the sweep measures and raises whatever is skipped here.
+        broker_breaker.call(call)
     except CircuitOpenError:
-        logger.info("tasks.enqueue_skipped task=message_measure message=%s", message_id)
+        logger.info("tasks.enqueue_skipped %s", what)
     except Exception:
-        logger.warning("tasks.enqueue_failed task=message_measure message=%s", message_id, exc_info=True)
+        logger.warning("tasks.enqueue_failed %s", what, exc_info=True)
 
 
 class _FollowupsSender:

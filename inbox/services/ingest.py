@@ -111,6 +111,11 @@ def _message_ingest_atomic(
     result.event_id = event.pk
     if result.created:
         message_followups_enqueue(message_ids=result.created)
+    _ingested_log(channel=channel, result=result)
+    return result
+
+
+def _ingested_log(*, channel: Channel, result: IngestResult) -> None:
     logger.info(
         _log_ingested,
         channel.platform,
@@ -120,7 +125,6 @@ def _message_ingest_atomic(
         result.statuses_applied,
         len(result.ignored),
     )
-    return result
 
 
 @transaction.atomic
@@ -416,19 +420,19 @@ def _fast_sql(extra_keys: int) -> str:
     contact_changed = ["(%s <> '' AND t.name <> %s)"] + ["(t.extra -> %s) IS DISTINCT FROM %s::jsonb"] * extra_keys
     contact_out = ", ".join(f"conv.{q(_column(f))}" for f in contact_fields)
     conversation_out = ", ".join(f"u.{q(_column(f))}" for f in conversation_fields)
-    # The channel as the caller verified it (its xmin), or no check for a fresh read (NULL).
-    channel_same = (
-        "(%s::xid IS NULL OR EXISTS (SELECT 1 FROM inbox_channel ch"
-        " WHERE ch.id = %s AND ch.xmin = %s::xid AND ch.is_active))"
-    )
     conversations, periods = q(Conversation._meta.db_table), q(WaitingPeriod._meta.db_table)
     policies, tracks = q(ShopPolicy._meta.db_table), q(MessageTrack._meta.db_table)
     return f"""
-        WITH conv AS (
+        -- The channel as the caller verified it (its xmin), or no check for a fresh read (NULL).
+        WITH chk AS (
+            SELECT (%s::xid IS NULL OR EXISTS (SELECT 1 FROM inbox_channel ch
+                WHERE ch.id = %s AND ch.xmin = %s::xid AND ch.is_active)) AS same
+        ),
+        conv AS (
             SELECT cv.id AS conversation_id, {contact_cols}
             FROM inbox_contact ct
             JOIN inbox_conversation cv ON cv.contact_id = ct.id AND cv.channel_id = ct.channel_id
-            WHERE ct.channel_id = %s AND ct.external_id = %s AND {channel_same}
+            WHERE ct.channel_id = %s AND ct.external_id = %s AND (SELECT same FROM chk)
         ),
         m AS (
             INSERT INTO inbox_message ({m_cols}) SELECT {m_exprs} FROM conv
@@ -505,7 +509,7 @@ def _fast_sql(extra_keys: int) -> str:
         )
         SELECT (SELECT id FROM e), (SELECT count(*) FROM cu), (SELECT id FROM m),
             (SELECT count(*) FROM tr), (SELECT id FROM wp), (SELECT deadline_at FROM wp),
-            (SELECT count(*) FROM pol), {channel_same}, {contact_out}, {conversation_out}
+            (SELECT count(*) FROM pol), (SELECT same FROM chk), {contact_out}, {conversation_out}
         FROM (SELECT 1) AS one LEFT JOIN conv ON TRUE LEFT JOIN u ON TRUE
     """  # noqa: S608
 
@@ -582,25 +586,28 @@ def _customer_message_ingest_fast(
             policy.timezone,
             policy.business_hours_json,
         ]
+        first_target, reply_target = policy.first_reply_target_s, policy.reply_target_s
         first_deadline, reply_deadline = plan.first_deadline, plan.reply_deadline
     else:
         # No policy yet: nothing matches, so a period is left to the task (which creates the policy).
         policy_params = [channel.shop_id, 0, 0, "", "null"]
+        first_target = reply_target = 0
         first_deadline = reply_deadline = normalized.sent_at
     now = timezone.now()
     pcid = normalized.platform_conversation_id
-    channel_same = [channel_version, channel.pk, channel_version]
     params: list[Any] = [
+        channel_version,
+        channel.pk,
+        channel_version,
         channel.pk,
         normalized.contact_external_id,
-        *channel_same,
         *_insert_params(message, {"conversation_id": []}),
         *policy_params,
         channel.shop_id,
         WaitingPeriod.Kind.FIRST,
         WaitingPeriod.Kind.REPLY,
-        plan.policy.first_reply_target_s if plan else 0,
-        plan.policy.reply_target_s if plan else 0,
+        first_target,
+        reply_target,
         first_deadline,
         reply_deadline,
         now,
@@ -620,7 +627,6 @@ def _customer_message_ingest_fast(
                 "messages_stored": [],
             },
         ),
-        *channel_same,
     ]
     with _prepared_cursor() as cursor:
         cursor.execute(_fast_sql(len(extra)), params)
@@ -667,13 +673,5 @@ def _customer_message_ingest_fast(
             if plan is not None and not policy_same:
                 inbound_policy_forget(shop_id=channel.shop_id)
             message_followups_enqueue(message_ids=result.created)
-    logger.info(
-        _log_ingested,
-        channel.platform,
-        channel.pk,
-        len(result.created),
-        result.duplicates,
-        0,
-        len(result.ignored),
-    )
+    _ingested_log(channel=channel, result=result)
     return result
