@@ -113,7 +113,7 @@ def _match_answers(
             by_ack.append((q, reply.leading_acks[0]))
         if not ok and reply.warmth_kinds:
             if defers is None:
-                defers = bool(lx.DEFER_RE.search(reply.norm.text))
+                defers = lx.DEFER.search(reply.norm.text, reply.tokens)
             ok = defers
         if ok:
             answered += 1
@@ -124,17 +124,22 @@ def _match_answers(
 
 def _cold_codes(reply: ReplyInfo) -> list[str]:
     text = reply.norm.text
+    toks = reply.tokens
     codes: list[str] = []
-    if lx.BLAME_RE.search(text):
+    if not lx.COLD.could_match(toks):
+        if reply.cold_emoji:
+            codes.append("cold_emoji")
+        return codes
+    if lx.BLAME.search(text, toks):
         codes.append("blames_customer")
-    if lx.LECTURE_RE.search(text):
+    if lx.LECTURE.search(text, toks):
         codes.append("lecturing")
-    dismissive = bool(lx.DISMISS_RE.search(text))
-    if not dismissive and ("sabar" in text or "wait" in text) and lx.PATIENCE_RE.search(text):
+    dismissive = lx.DISMISS.search(text, toks)
+    if not dismissive and lx.PATIENCE.search(text, toks):
         # "sabar" with neither apology nor "kak" reads as "stop bothering me"
         dismissive = not reply.apology and not (reply.honorific and not reply.lazy_honorific_only)
-    if not dismissive and ("tahu" in text or "know" in text or "idea" in text):
-        dismissive = bool(lx.DONT_KNOW_RE.search(text)) and reply.answer_tokens.isdisjoint(lx.FOLLOW_UP)
+    if not dismissive and lx.DONT_KNOW.search(text, toks):
+        dismissive = reply.answer_tokens.isdisjoint(lx.FOLLOW_UP)
     if dismissive:
         codes.append("dismissive")
     if reply.cold_emoji:
@@ -177,7 +182,7 @@ def judge(*, customer: str | Sequence[str] | None, reply: str, language: str = "
         if not (info.closing and rep.friendly_emoji):
             codes.append("emoji_only")
     elif rep.norm.tokens and not info.closing:
-        only_acks = all(t in lx.BARE_ACK for t in rep.norm.tokens)
+        only_acks = rep.tokens <= lx.BARE_ACK
         if only_acks and not rep.friendly_emoji and not rep.greeting and not rep.thanks and not rep.apology:
             codes.append("bare_ack")
         elif not warm and rep.n_words <= 5:
@@ -219,7 +224,7 @@ def judge(*, customer: str | Sequence[str] | None, reply: str, language: str = "
         codes = []
 
     ack_text = " ".join(reply.split())[:24].lower() if "bare_ack" in codes else ""
-    reasons = tuple(reason(c, language, ack=ack_text, parts=parts) for c in codes)
+    reasons = tuple([reason(c, language, ack=ack_text, parts=parts) for c in codes])
     text = ""
     if terse:
         text = suggestion(

@@ -70,7 +70,21 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
 }
 
 
+# Every reason with nothing to fill in, worded once.
+_FIXED: Final[dict[str, dict[str, str]]] = {
+    language: {code: text for code, text in texts.items() if "{" not in text}
+    | {
+        f"question_unanswered:{topic}": texts["question_unanswered"].format(topic=name)
+        for topic, name in TOPIC_NAMES[language].items()
+    }
+    for language, texts in _TEXT.items()
+}
+
+
 def reason(code: str, language: str, *, ack: str = "", parts: int = 0) -> str:
+    fixed = _FIXED[language].get(code)
+    if fixed is not None:
+        return fixed
     texts = _TEXT[language]
     if code == "bare_ack" and parts >= 2:
         return texts["bare_ack_multi"].format(ack=ack, parts=_PARTS[language].get(parts, str(parts)))

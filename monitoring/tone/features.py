@@ -31,6 +31,7 @@ class CustomerInfo(NamedTuple):
 
 class ReplyInfo(NamedTuple):
     norm: NormText
+    tokens: frozenset[str]
     n_words: int
     honorific: bool
     lazy_honorific_only: bool
@@ -71,7 +72,11 @@ def _is_question(tokens: tuple[str, ...], toks: frozenset[str], asks: bool) -> t
 def _topic_of(tokens: tuple[str, ...], toks: frozenset[str], wh: bool) -> str:
     if not toks.isdisjoint(lx.WHY_WORDS):
         return "general"
-    found = [t for t in lx.TOPICS if not toks.isdisjoint(lx.TOPIC_QUESTION_WORDS[t])]
+    found = (
+        [t for t in lx.TOPICS if not toks.isdisjoint(lx.TOPIC_QUESTION_WORDS[t])]
+        if not toks.isdisjoint(lx.ANY_TOPIC_QUESTION_WORD)
+        else []
+    )
     if "how" in toks:
         idx = tokens.index("how")
         nxt = tokens[idx + 1] if idx + 1 < len(tokens) else ""
@@ -155,7 +160,7 @@ def analyze_customer(messages: tuple[str, ...]) -> CustomerInfo:
         questions.extend(last_qs)
         n_words += len(norm.tokens)
         if not complaint:
-            complaint = any(t in lx.COMPLAINT_WORDS for t in norm.tokens)
+            complaint = not lx.COMPLAINT_WORDS.isdisjoint(norm.tokens)
         if not salam:
             salam = "assalamualaikum" in norm.tokens
     if last_norm is not None:
@@ -181,14 +186,14 @@ def analyze_customer(messages: tuple[str, ...]) -> CustomerInfo:
 def analyze_reply(text: str) -> ReplyInfo:
     norm = normalize(text)
     toks = frozenset(norm.tokens)
-    template = bool(lx.TEMPLATE_RE.search(norm.text))
+    template = lx.TEMPLATE.search(norm.text, toks)
     answer: set[str] | frozenset[str] = toks
     if template:
         answer = set()
     leading: list[str] = []
     for clause in norm.clauses:
         if template:
-            if lx.TEMPLATE_RE.search(" ".join(clause.tokens)):
+            if lx.TEMPLATE.search(" ".join(clause.tokens), clause.tokset):
                 continue
             answer.update(clause.tokens)  # type: ignore[union-attr]
         for t in clause.tokens:
@@ -214,6 +219,7 @@ def analyze_reply(text: str) -> ReplyInfo:
     warmth = (bool(honor) and not lazy) + greeting + thanks + apology + invitation + friendly
     return ReplyInfo(
         norm=norm,
+        tokens=toks,
         n_words=len(norm.tokens),
         honorific=bool(honor),
         lazy_honorific_only=lazy,
@@ -226,7 +232,7 @@ def analyze_reply(text: str) -> ReplyInfo:
         cold_emoji=cold,
         warmth_kinds=warmth,
         answer_tokens=frozenset(answer),
-        content_count=sum(1 for t in answer if t not in lx.NON_CONTENT),
+        content_count=len(answer.difference(lx.NON_CONTENT)),
         leading_acks=tuple(leading),
         template=template,
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from monitoring.tone.phrases import PhraseGroup, Phrases
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -217,6 +219,7 @@ TOPIC_QUESTION_WORDS: Final[dict[str, frozenset[str]]] = {
         "promos sale deal"
     ),
 }
+ANY_TOPIC_QUESTION_WORD: Final = frozenset().union(*TOPIC_QUESTION_WORDS.values())
 SHIP_NOT_COST: Final = TOPIC_QUESTION_WORDS["shipping"] - {"ongkir", "ongkos"}
 # Words that make "kirim"/"ship" a question about WHEN rather than whether or how much.
 TIME_WORDS: Final = _words(
@@ -301,7 +304,7 @@ ENGLISH_HINTS: Final = _words(
 
 # --- cold phrases (matched on the canonical text, words separated by single spaces) --------------------
 _W = r"(?:\w+ )"
-BLAME_RE: Final = re.compile(
+BLAME: Final = Phrases(
     r"\b(?:"
     r"salah (?:kak|kamu|anda|sendiri|customer|pembeli|agan|sis|situ)(?: sendiri)?"
     r"|(?:kak|kamu|anda|situ)(?: sendiri)? (?:yang )?salah"
@@ -316,7 +319,7 @@ BLAME_RE: Final = re.compile(
     r"|you should (?:have|ve)|you didnt (?:read|check)"
     r")\b"
 )
-LECTURE_RE: Final = re.compile(
+LECTURE: Final = Phrases(
     r"\b(?:"
     r"baca (?:\w+ )?(?:deskripsi|deskripsinya|caption|dulu|lagi|dong|deh|sendiri|syarat|ketentuan|bio|keterangan)"
     r"|makanya (?:baca|dibaca|lihat|cek)"
@@ -340,7 +343,7 @@ LECTURE_RE: Final = re.compile(
     r"|did you (?:not )?read|stop asking|check (?:it )?yourself"
     r")\b"
 )
-DISMISS_RE: Final = re.compile(
+DISMISS: Final = Phrases(
     r"\b(?:"
     r"terserah|whatever|suit yourself|take it or leave it"
     r"|kalau (?:tidak|kurang) (?:percaya|mau|suka|cocok)(?: \w+){0,3} (?:tidak usah|jangan|ya sudah|yaudah|cari)"
@@ -360,19 +363,21 @@ DISMISS_RE: Final = re.compile(
     r")\b"
 )
 # A warm holding reply ("kami cek dulu ya kak") addresses the question for now.
-DEFER_RE: Final = re.compile(
+DEFER: Final = Phrases(
     r"\b(?:(?:kami|saya|admin|aku) (?:\w+ )?(?:cek|cekkan|cekin|tanyakan|konfirmasi|kabari|kabarin|infokan|pastikan)"
     r"|(?:nanti|segera|secepatnya) (?:kami |saya |admin )?(?:kabari|kabarin|info|infokan|cek|dicek|update)"
     r"|cek dulu|dicek dulu|tunggu sebentar|ditunggu sebentar|mohon ditunggu|izin cek"
     r"|(?:we|i)ll (?:check|let you know|confirm|find out|get back)|let me (?:check|confirm|find out)"
     r")\b"
 )
-PATIENCE_RE: Final = re.compile(r"\b(?:sabar|wait)\b")
-DONT_KNOW_RE: Final = re.compile(r"\btidak tahu\b|\bdont know\b|\bno idea\b")
+PATIENCE: Final = Phrases(r"\b(?:sabar|wait)\b")
+DONT_KNOW: Final = Phrases(r"\btidak tahu\b|\bdont know\b|\bno idea\b")
+# The phrases `_cold_codes` looks for: an ordinary reply has none of their words and skips them all.
+COLD: Final = PhraseGroup(BLAME, LECTURE, DISMISS, PATIENCE, DONT_KNOW)
 FOLLOW_UP: Final = _words("cek dicek tanya tanyakan kabari kabarin bantu check confirm konfirmasi coba pastikan info")
 
 # Sentences that are templates or auto-replies: they never answer a question.
-TEMPLATE_RE: Final = re.compile(
+TEMPLATE: Final = Phrases(
     r"\b(?:"
     r"(?:terima kasih|makasih|thanks|thank you) (?:sudah |telah |atas |for )?"
     r"(?:menghubungi|chat|contacting|reaching|kunjungan)"
@@ -381,7 +386,7 @@ TEMPLATE_RE: Final = re.compile(
     r"|jam (?:operasional|kerja|buka)|operational hours|business hours|opening hours"
     r"|(?:pesan|chat|message) (?:kak|anda|kamu)? ?(?:akan|segera)"
     r"|(?:akan |segera )(?:kami )?(?:balas|dibalas|respon|direspon)"
-    r"|we will (?:reply|get back|respond)|well get back|auto ?reply|pesan otomatis|balasan otomatis"
+    r"|we will (?:reply|get back|respond)|well get back|auto reply|autoreply|pesan otomatis|balasan otomatis"
     r"|1x24 jam|silakan lihat lihat|lihat lihat (?:koleksi|katalog|produk)|happy shopping|selamat berbelanja"
     r"|follow (?:ig|instagram|akun)|jangan lupa follow"
     r")\b"

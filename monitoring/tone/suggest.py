@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Final, NamedTuple
+from typing import Final
 
 from monitoring.tone import lexicon as lx
 from monitoring.tone.features import CustomerInfo, Question
 from monitoring.tone.normalize import tokens_of
+from monitoring.tone.phrases import PhraseGroup
 
 # A sentence ends at . ! ? a line break or an emoji, but not at the dot of "Rp52.000".
 _SENTENCE_RE: Final = re.compile("(?:[^.!?\n\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]|(?<=\\d)[.,](?=\\d))+")
@@ -67,60 +68,94 @@ _PRODUCT_STOP: Final = frozenset(
         "permisi",
     }
 )
-_TEMPLATE_ONLY: Final = (lx.TEMPLATE_RE,)
-_COLD_AND_TEMPLATE: Final = (lx.TEMPLATE_RE, lx.BLAME_RE, lx.LECTURE_RE, lx.DISMISS_RE, lx.PATIENCE_RE, lx.DONT_KNOW_RE)
+_TEMPLATE_ONLY: Final = PhraseGroup(lx.TEMPLATE)
+_COLD_AND_TEMPLATE: Final = PhraseGroup(lx.TEMPLATE, *lx.COLD.phrases)
 _NEGATIVE: Final = frozenset({"tidak", "belum", "no", "habis", "kosong", "maaf", "sorry"})
 _SHOPPING: Final = frozenset({"price", "stock", "size", "colour", "discount", "payment", "shipping"})
+_COLD_CODES: Final = frozenset({"blames_customer", "lecturing", "dismissive", "cold_emoji"})
 
 
-class _Ctx(NamedTuple):
-    place: str  # " ke Bandung" or ""
-    prod: str  # "serumnya" or "produknya"
+class _Ctx:
+    """Where the customer wants it sent and what product they mean, read from their messages when a
+    sentence first needs them: most suggestions need neither."""
+
+    __slots__ = ("_messages", "_place", "_prod")
+
+    def __init__(self, messages: tuple[str, ...]) -> None:
+        self._messages = messages
+        self._place: str | None = None
+        self._prod: str | None = None
+
+    @property
+    def place(self) -> str:
+        """ " ke Bandung" or ""."""
+        if self._place is None:
+            m = _PLACE_RE.search(" ".join(self._messages))
+            self._place = f" ke {m.group(1)}" if m else ""
+        return self._place
+
+    @property
+    def prod(self) -> str:
+        """ "serumnya" or "produknya"."""
+        if self._prod is None:
+            product = ""
+            for m in _PRODUCT_RE.finditer(" ".join(self._messages).lower()):
+                if m.group(1) not in _PRODUCT_STOP:
+                    product = m.group(1)
+                    break
+            self._prod = f"{product}nya" if product else "produknya"
+        return self._prod
 
 
-def _context(messages: tuple[str, ...]) -> _Ctx:
-    raw = " ".join(messages)
-    place_m = _PLACE_RE.search(raw)
-    product = ""
-    for m in _PRODUCT_RE.finditer(raw.lower()):
-        if m.group(1) not in _PRODUCT_STOP:
-            product = m.group(1)
-            break
-    return _Ctx(f" ke {place_m.group(1)}" if place_m else "", f"{product}nya" if product else "produknya")
+# Templates name the context they need; `_fill` reads only that.
+_MISSING: Final[dict[str, str]] = {
+    "price": "Untuk harga {prod} [harga] ya kak.",
+    "stock": "Untuk stok {prod} [ready/habis] ya kak.",
+    "size": "Untuk ukurannya [ukuran yang tersedia/cocok] ya kak.",
+    "shipping": "Untuk ongkir{place} [ongkir] ya kak.",
+    "delivery": "Estimasi pengiriman{place} [tanggal kirim/estimasi sampai, resi] ya kak.",
+    "howto": "Cara pakainya: [langkah-langkahnya] ya kak.",
+    "colour": "Warna yang tersedia [warna] ya kak.",
+    "payment": "Pembayaran bisa lewat [metode pembayaran] ya kak.",
+    "discount": "Untuk promonya [promo/diskon yang berlaku] ya kak.",
+}
+_MISSING_OTHER: Final = "[jawaban untuk pertanyaan kakak] ya kak."
+_ACK_NEGATIVE: Final[dict[str, str]] = {
+    "stock": "Mohon maaf, {prod} sedang kosong ya kak.",
+    "delivery": "Pesanannya belum dikirim ya kak, [kapan dikirim].",
+}
+_ACK_NEGATIVE_OTHER: Final = "Mohon maaf, untuk yang ini belum bisa ya kak [alasan singkat/alternatif]."
+_ACK_POSITIVE: Final[dict[str, str]] = {
+    "stock": "Iya, {prod} ready ya.",
+    "payment": "Iya, bisa ya kak.",
+    "shipping": "Iya, bisa dikirim{place} ya.",
+    "delivery": "Iya kak, pesanannya [sudah dikirim/dikirim kapan] ya.",
+    "discount": "Iya kak, ada [promo/diskonnya] ya.",
+}
+
+
+def _fill(template: str, ctx: _Ctx) -> str:
+    if "{place}" in template:
+        template = template.replace("{place}", ctx.place)
+    if "{prod}" in template:
+        template = template.replace("{prod}", ctx.prod)
+    return template
 
 
 def _missing(q: Question, ctx: _Ctx) -> str:
-    place, prod = ctx.place, ctx.prod
-    return {
-        "price": f"Untuk harga {prod} [harga] ya kak.",
-        "stock": f"Untuk stok {prod} [ready/habis] ya kak.",
-        "size": "Untuk ukurannya [ukuran yang tersedia/cocok] ya kak.",
-        "shipping": f"Untuk ongkir{place} [ongkir] ya kak.",
-        "delivery": f"Estimasi pengiriman{place} [tanggal kirim/estimasi sampai, resi] ya kak.",
-        "howto": "Cara pakainya: [langkah-langkahnya] ya kak.",
-        "colour": "Warna yang tersedia [warna] ya kak.",
-        "payment": "Pembayaran bisa lewat [metode pembayaran] ya kak.",
-        "discount": "Untuk promonya [promo/diskon yang berlaku] ya kak.",
-    }.get(q.topic, "[jawaban untuk pertanyaan kakak] ya kak.")
+    return _fill(_MISSING.get(q.topic, _MISSING_OTHER), ctx)
 
 
 def _ack_sentence(q: Question, ack: str, ctx: _Ctx) -> str:
-    place, prod = ctx.place, ctx.prod
     if ack in _NEGATIVE:
-        return {
-            "stock": f"Mohon maaf, {prod} sedang kosong ya kak.",
-            "delivery": "Pesanannya belum dikirim ya kak, [kapan dikirim].",
-        }.get(q.topic, "Mohon maaf, untuk yang ini belum bisa ya kak [alasan singkat/alternatif].")
-    return {
-        "stock": f"Iya, {prod} ready ya.",
-        "payment": "Iya, bisa ya kak.",
-        "shipping": f"Iya, bisa dikirim{place} ya.",
-        "delivery": "Iya kak, pesanannya [sudah dikirim/dikirim kapan] ya.",
-        "discount": "Iya kak, ada [promo/diskonnya] ya.",
-    }.get(q.topic, "Iya kak, [penjelasan singkat] ya." if q.content or q.wh else "Iya kak, ada yang bisa kami bantu?")
+        return _fill(_ACK_NEGATIVE.get(q.topic, _ACK_NEGATIVE_OTHER), ctx)
+    template = _ACK_POSITIVE.get(q.topic)
+    if template is None:
+        return "Iya kak, [penjelasan singkat] ya." if q.content or q.wh else "Iya kak, ada yang bisa kami bantu?"
+    return _fill(template, ctx)
 
 
-def _kept_sentences(reply: str, drop_re: tuple[re.Pattern[str], ...]) -> list[str]:
+def _kept_sentences(reply: str, drop: PhraseGroup) -> list[str]:
     """The reply's own sentences that carry content, minus cold or template ones."""
     kept: list[str] = []
     for raw in _SENTENCE_RE.findall(reply):
@@ -131,7 +166,7 @@ def _kept_sentences(reply: str, drop_re: tuple[re.Pattern[str], ...]) -> list[st
         if not toks or all(t in lx.NON_CONTENT or t in lx.INVITATION for t in toks):
             continue
         joined = " ".join(toks)
-        if any(r.search(joined) for r in drop_re):
+        if drop.search(joined, frozenset(toks)):
             continue
         if len(toks) <= 4 and not any(t in lx.HONORIFICS for t in toks):
             text += " ya kak"  # "Ori" -> "Ori ya kak."
@@ -150,7 +185,7 @@ def suggestion(
     """`answered` pairs each question answered only by a bare ack with that ack word."""
     if info.closing:
         return "Sama-sama kak 🙏 Terima kasih sudah belanja di toko kami, ditunggu orderan berikutnya ya 😊"
-    cold = any(c in codes for c in ("blames_customer", "lecturing", "dismissive", "cold_emoji"))
+    cold = not _COLD_CODES.isdisjoint(codes)
     parts = ["Waalaikumsalam kak 😊" if info.salam else "Halo kak 😊"]
     if info.complaint:
         parts.append("Mohon maaf atas ketidaknyamanannya ya kak 🙏")
@@ -158,7 +193,7 @@ def suggestion(
     if cold and not kept:
         # The cold words were the whole reply: whatever it seemed to answer still needs answering.
         answered, unanswered = (), info.questions
-    ctx = _context(info.messages) if answered or unanswered else _Ctx("", "produknya")
+    ctx = _Ctx(info.messages)
     for q, ack in answered:
         parts.append(_ack_sentence(q, ack, ctx))
     parts.extend(kept)
