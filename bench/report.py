@@ -285,10 +285,15 @@ def system_section(r: dict[str, Any]) -> str:
         "- **Verifying and parsing** (HMAC, JSON, cleaning, the adapter's normalized dataclasses), building the "
         "statement's parameters and the event payloads, and the per-process policy's deadlines: about 0.5 ms "
         "together.\n"
-        "Reaching 0.7 x would mean doing no more than a bare INSERT before answering: storing only the raw "
-        "delivery and ingesting it in the worker. That would move more work than it saves to the worker (a Celery "
-        "task costs more than the statement), delay every live event behind the queue, and weaken what a 200 "
-        "means here (the message, its conversation and its waiting period are committed, and the deadline is "
+        "- **Not waiting, working.** More web workers do not help: single rounds on 2026-11-23 (third session) "
+        "gave 653 req/s with 4 gunicorn workers and 572 with 8, against about 580 with 2; the bare view went from "
+        "about 1,700 to 1,880. The two cores are busy, not idle behind I/O.\n\n"
+        "Reaching 0.7 x would mean doing little more than a bare INSERT before answering: storing only the raw "
+        "delivery and ingesting it in the worker. One task per message costs the worker more than the statement "
+        "costs the web (see Per-unit costs), so on the same two cores that would lower throughput. Only a batched "
+        "ingest (one task taking many stored deliveries at once, in set-based statements) could save work "
+        "overall; it would delay every live event and the deadline's arming behind the batch, and weaken what a "
+        "200 means here (the message, its conversation and its waiting period are committed, and the deadline is "
         "armed). So the webhook keeps its work, and this limit is reported instead. It scales out: the statement "
         "locks only its own conversation row, so web processes on more cores or machines add throughput (one "
         "gunicorn worker per core, PostgreSQL on its own machine).\n"
@@ -370,7 +375,7 @@ def summary_refresh(text: str, r: dict[str, Any]) -> str:
     )
     rss = r.get("rss")
     if rss:
-        parts = [f"{k} {v['sum_mib']} MiB ({v['n']} processes)" for k, v in rss.items()]
+        parts = [f"{k} {v['sum_mib']} MiB ({v['n']} process{'es' if v['n'] != 1 else ''})" for k, v in rss.items()]
         rows.append(f"| peak RSS under load | — | {'; '.join(parts)} | |")
     m = r["machine"]
     rows.append(
