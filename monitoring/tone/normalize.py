@@ -89,9 +89,12 @@ def canon(token: str) -> tuple[str, ...]:
     hit = _CACHE.get(token)
     if hit is None:
         hit = _canon_uncached(token)
-        if len(_CACHE) >= _CACHE_LIMIT:
-            _CACHE.clear()
-        _CACHE[token] = hit
+        # `normalize` takes any cache hit for a word, so nothing else may be cached (a stray "." would
+        # stop ending clauses).
+        if token.isascii() and token.isalnum():
+            if len(_CACHE) >= _CACHE_LIMIT:
+                _CACHE.clear()
+            _CACHE[token] = hit
     return hit
 
 

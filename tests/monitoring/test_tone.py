@@ -394,3 +394,11 @@ def test_deterministic_within_and_across_processes() -> None:
         outputs.append(json.loads(done.stdout))
     assert outputs[0] == outputs[1]
     assert len(outputs[0]) > 300
+
+
+def test_canon_of_a_delimiter_does_not_change_how_text_splits() -> None:
+    canon(".")
+    canon("?")
+    n = normalize("iya kak. ready?")
+    assert [c.tokens for c in n.clauses] == [("iya", "kak"), ("ready",)]
+    assert n.clauses[1].asks
