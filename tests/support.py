@@ -42,4 +42,11 @@ def running_worker(concurrency: int = 4) -> Iterator[Any]:
         loglevel="WARNING",
         shutdown_timeout=30,
     ) as worker:
+        pool = worker.pool
         yield worker
+    # start_worker stops the worker cold, and a cold stop of the threads pool does not wait for the
+    # tasks it is running: one still inside a transaction raced the test's teardown (its TRUNCATE
+    # deadlocked, and the next test found the rows left behind). Wait for them here.
+    executor = getattr(pool, "executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True, cancel_futures=True)
