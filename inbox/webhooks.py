@@ -10,10 +10,8 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from contextlib import nullcontext
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -22,7 +20,7 @@ from inbox.adapters import get_adapter
 from inbox.adapters.base import ParsedEvent, PayloadError, PlatformAdapter, json_clean
 from inbox.models import Channel, Platform
 from inbox.selectors import webhook_channels, webhook_channels_forget
-from inbox.services import ChannelChangedError, message_ingest
+from inbox.services import ChannelChangedError, deliveries_ingest
 
 logger = logging.getLogger("balas.webhooks")
 
@@ -123,19 +121,20 @@ def _deliver(
         logger.info("webhook.rejected platform=%s errors=%d", adapter.platform, len(errors))
         return _error(400, "; ".join(errors)[:1000])
 
-    # One channel (nearly always): message_ingest is atomic by itself, and its common case is a
-    # single statement needing no BEGIN/COMMIT round trips. Several: one transaction for all.
-    with transaction.atomic() if len(parsed) > 1 else nullcontext():
-        for channel, event in parsed:
-            if event.errors:
-                event = ParsedEvent(
-                    messages=event.messages,
-                    statuses=event.statuses,
-                    ignored=event.ignored + tuple(f"invalid: {e}" for e in event.errors),
-                )
-            message_ingest(
-                channel=channel, parsed=event, raw_body=text, channel_version=getattr(channel, "row_version", None)
+    deliveries = [
+        (
+            channel,
+            ParsedEvent(
+                messages=event.messages,
+                statuses=event.statuses,
+                ignored=event.ignored + tuple(f"invalid: {e}" for e in event.errors),
             )
+            if event.errors
+            else event,
+        )
+        for channel, event in parsed
+    ]
+    deliveries_ingest(deliveries=deliveries, raw_body=text)
 
     if adapter.platform == Platform.SHOPEE:
         return HttpResponse(b"", status=200)

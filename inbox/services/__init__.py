@@ -1,7 +1,7 @@
 """Every write Balas makes goes through these functions."""
 
 from inbox.services.conversations import conversation_assign, conversation_mark_read, conversation_status_set
-from inbox.services.ingest import ChannelChangedError, IngestResult, message_ingest, message_push
+from inbox.services.ingest import ChannelChangedError, IngestResult, deliveries_ingest, message_ingest, message_push
 from inbox.services.replies import ReplyRefused, reply_retry, reply_send
 from inbox.services.shops import (
     CHANNEL_REQUIRED_SECRETS,
@@ -22,6 +22,7 @@ __all__ = [
     "conversation_assign",
     "conversation_mark_read",
     "conversation_status_set",
+    "deliveries_ingest",
     "member_create",
     "member_token_rotate",
     "message_ingest",

@@ -6,11 +6,12 @@ import functools
 import json
 import logging
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
@@ -59,6 +60,42 @@ class IngestResult:
 class ChannelChangedError(Exception):
     """The channel row changed since the caller read it (secrets, deactivated, deleted): nothing
     was written; verify the delivery again against a fresh read."""
+
+
+# Deadlock and serialization failure: PostgreSQL rolled the transaction back, and running it again can
+# succeed.
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+_INGEST_ATTEMPTS = 3
+
+
+def deliveries_ingest(*, deliveries: Sequence[tuple[Channel, ParsedEvent]], raw_body: str) -> list[IngestResult]:
+    """Store one webhook's deliveries (one per verified channel, nearly always one), all or nothing.
+
+    Two deliveries for one customer can deadlock: the general path updates the contact and then
+    locks the conversation, while the one-statement path holds the conversation when it updates the
+    contact. PostgreSQL then aborts one of them. Everything here is atomic and deduplicated, so the
+    aborted one is rolled back whole and runs again, instead of answering 500.
+    """
+    for attempt in range(1, _INGEST_ATTEMPTS + 1):
+        try:
+            # One channel: message_ingest is atomic by itself, and its common case is a single
+            # statement needing no BEGIN/COMMIT round trips. Several: one transaction for all.
+            with transaction.atomic() if len(deliveries) > 1 else nullcontext():
+                return [
+                    message_ingest(
+                        channel=channel,
+                        parsed=event,
+                        raw_body=raw_body,
+                        channel_version=getattr(channel, "row_version", None),
+                    )
+                    for channel, event in deliveries
+                ]
+        except OperationalError as exc:
+            sqlstate = getattr(exc.__cause__, "sqlstate", None)
+            if sqlstate not in _RETRYABLE_SQLSTATES or attempt == _INGEST_ATTEMPTS or connection.in_atomic_block:
+                raise
+            logger.warning("webhook.ingest_retried attempt=%d sqlstate=%s", attempt, sqlstate)
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def message_ingest(
