@@ -185,8 +185,12 @@ def _message_store(*, channel: Channel, normalized: NormalizedMessage, result: I
             result.duplicates += 1
         return existing
 
-    contact = _contact_upsert(channel=channel, normalized=normalized)
+    contact, created = _contact_get_or_create(channel=channel, normalized=normalized)
     conversation = _conversation_lock(channel=channel, contact=contact, normalized=normalized)
+    if not created:
+        # After the conversation's lock, in the order the one-statement path takes them: updating
+        # the contact first deadlocked with it when two deliveries of one customer raced.
+        _contact_refresh(contact=contact, normalized=normalized)
 
     if normalized.own_send_echo:
         pending = _pending_own_send(conversation=conversation, normalized=normalized)
@@ -270,8 +274,8 @@ def conversation_note_message(*, conversation: Conversation, message: Message) -
     conversation.save(update_fields=fields)
 
 
-def _contact_upsert(*, channel: Channel, normalized: NormalizedMessage) -> Contact:
-    contact, created = Contact.objects.get_or_create(
+def _contact_get_or_create(*, channel: Channel, normalized: NormalizedMessage) -> tuple[Contact, bool]:
+    return Contact.objects.get_or_create(
         channel=channel,
         external_id=normalized.contact_external_id,
         defaults={
@@ -280,17 +284,19 @@ def _contact_upsert(*, channel: Channel, normalized: NormalizedMessage) -> Conta
             "extra": dict(normalized.contact_extra),
         },
     )
-    if not created:
-        changed = []
-        if normalized.contact_name and normalized.contact_name[:200] != contact.name:
-            contact.name = normalized.contact_name[:200]
-            changed.append("name")
-        if normalized.contact_extra and any(contact.extra.get(k) != v for k, v in normalized.contact_extra.items()):
-            contact.extra = {**contact.extra, **normalized.contact_extra}
-            changed.append("extra")
-        if changed:
-            contact.save(update_fields=changed)
-    return contact
+
+
+def _contact_refresh(*, contact: Contact, normalized: NormalizedMessage) -> None:
+    """The name and details the platform sent now, where they changed."""
+    changed = []
+    if normalized.contact_name and normalized.contact_name[:200] != contact.name:
+        contact.name = normalized.contact_name[:200]
+        changed.append("name")
+    if normalized.contact_extra and any(contact.extra.get(k) != v for k, v in normalized.contact_extra.items()):
+        contact.extra = {**contact.extra, **normalized.contact_extra}
+        changed.append("extra")
+    if changed:
+        contact.save(update_fields=changed)
 
 
 def _conversation_lock(*, channel: Channel, contact: Contact, normalized: NormalizedMessage) -> Conversation:
