@@ -71,10 +71,10 @@ _INGEST_ATTEMPTS = 3
 def deliveries_ingest(*, deliveries: Sequence[tuple[Channel, ParsedEvent]], raw_body: str) -> list[IngestResult]:
     """Store one webhook's deliveries (one per verified channel, nearly always one), all or nothing.
 
-    Two deliveries for one customer can deadlock: the general path updates the contact and then
-    locks the conversation, while the one-statement path holds the conversation when it updates the
-    contact. PostgreSQL then aborts one of them. Everything here is atomic and deduplicated, so the
-    aborted one is rolled back whole and runs again, instead of answering 500.
+    Both ingest paths lock a customer's conversation before they update the contact, but other
+    writers of those rows (measuring tasks, an admin's actions) can still close a lock cycle with a
+    delivery, and PostgreSQL then aborts one of them. Everything here is atomic and deduplicated, so
+    an aborted delivery is rolled back whole and runs again, instead of answering 500.
     """
     for attempt in range(1, _INGEST_ATTEMPTS + 1):
         try:
