@@ -113,21 +113,36 @@
     });
   }
 
+  // htmx.ajax without a source issues every request from <body>, and htmx lets one element have one
+  // request in flight and one queued, each newer one replacing the queued: a burst of live events (a
+  // bubble, its row, the header) kept only the last refresh and dropped the new message's bubble.
+  // Each load is issued from its own target, so only a newer load of the same element replaces an
+  // older queued one, and that one reads the later state anyway.
+  function load(url, target, swap) {
+    return htmx.ajax("GET", url, { source: target, target: target, swap: swap });
+  }
+  // A new row or bubble gets a hidden placeholder first, in the order the events came, so that it
+  // has an element of its own to load into.
+  function placeholder(container, tag, id, atStart) {
+    var el = document.createElement(tag);
+    el.id = id;
+    el.hidden = true;
+    container.insertBefore(el, atStart ? container.firstChild : null);
+    return el;
+  }
+
   function refreshList() {
     var list = document.getElementById("conversation-list");
     if (!list || !window.htmx) return Promise.resolve();
-    return htmx.ajax("GET", body.dataset.indexUrl + filterQuery(), { target: "#conversation-list", swap: "innerHTML" });
+    return load(body.dataset.indexUrl + filterQuery(), list, "innerHTML");
   }
 
   function refreshRow(conversationId) {
     var list = document.getElementById("conversation-list");
     if (!list) return Promise.resolve();
     var url = urlFor("rowUrl", conversationId) + filterQuery({ active: openConversationId() });
-    var existing = document.getElementById("conv-" + conversationId);
-    if (existing) {
-      return htmx.ajax("GET", url, { target: "#conv-" + conversationId, swap: "outerHTML" });
-    }
-    return htmx.ajax("GET", url, { target: "#conversation-list", swap: "afterbegin" });
+    var row = document.getElementById("conv-" + conversationId) || placeholder(list, "li", "conv-" + conversationId, true);
+    return load(url, row, "outerHTML");
   }
 
   /* ---- thread -------------------------------------------------------------------------- */
@@ -147,22 +162,24 @@
   }
   function refreshBubble(messageId) {
     var url = urlFor("bubbleUrl", messageId);
-    if (document.getElementById("msg-" + messageId)) {
-      return htmx.ajax("GET", url, { target: "#msg-" + messageId, swap: "outerHTML" });
-    }
-    return htmx.ajax("GET", url, { target: "#thread-messages", swap: "beforeend" }).then(function () {
+    var bubble = document.getElementById("msg-" + messageId);
+    if (bubble) return load(url, bubble, "outerHTML");
+    var box = document.getElementById("thread-messages");
+    if (!box) return Promise.resolve();
+    return load(url, placeholder(box, "div", "msg-" + messageId, false), "outerHTML").then(function () {
       dedupeBubbles();
       scrollThreadToEnd();
     });
   }
   function refreshHeader(conversationId) {
-    if (!document.getElementById("thread-header")) return Promise.resolve();
-    return htmx.ajax("GET", urlFor("headerUrl", conversationId), { target: "#thread-header", swap: "outerHTML" });
+    var header = document.getElementById("thread-header");
+    if (!header) return Promise.resolve();
+    return load(urlFor("headerUrl", conversationId), header, "outerHTML");
   }
 
   function openThread(href, push) {
     var lay = layout();
-    return htmx.ajax("GET", href, { target: "#thread-pane", swap: "innerHTML" }).then(function () {
+    return load(href, document.getElementById("thread-pane"), "innerHTML").then(function () {
       if (push) history.pushState({ balasThread: href }, "", href);
       if (lay) lay.classList.add("has-thread");
       markActiveRow();
@@ -551,9 +568,11 @@
     }
     tickWaits();
   });
-  // A swapped row replaces its target, so afterSwap may see a detached node: tidy on settle too.
+  // A swapped row or bubble replaces its target, so afterSwap may see a detached node: tidy on settle
+  // too (a live event's bubble can land after the reply form appended the same message).
   document.addEventListener("htmx:afterSettle", function () {
     tidyList();
+    dedupeBubbles();
   });
 
   /* ---- start ------------------------------------------------------------------------- */

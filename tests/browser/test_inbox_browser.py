@@ -187,6 +187,30 @@ def test_customer_html_is_shown_as_text_and_runs_nothing(
     assert page.locator("#layout b, #layout i, #layout script, #layout img[src='x']").count() == 0
 
 
+def test_a_burst_of_messages_shows_every_bubble_and_row(
+    page_for: Any, asgi_server: str, shop_setup: dict[str, Any]
+) -> None:
+    # Each delivery sends message.created and conversation.updated; htmx used to keep only the last
+    # of several refreshes issued at once, so bubbles of a burst went missing until a reload.
+    channel = shop_setup["channel"]
+    deliver(asgi_server, channel, whatsapp_body(message_id="wamid.BURST-0", text="Halo kak"))
+    page = page_for()
+    login(page, shop_setup["owner"])
+    page.locator("#conversation-list .conv-row a").first.click()
+    page.wait_for_selector("#thread .msg-in")
+
+    texts = [f"pesan ke-{i}" for i in range(1, 6)]
+    for i, text in enumerate(texts, start=1):
+        deliver(asgi_server, channel, whatsapp_body(message_id=f"wamid.BURST-{i}", text=text))
+    # A second customer's first message in the same burst: a new row.
+    deliver(asgi_server, channel, whatsapp_body(message_id="wamid.BURST-NEW", text="Permisi", wa_id="6281299"))
+    for text in texts:
+        page.locator("#thread-messages .msg-in .msg-text", has_text=text).wait_for()
+    assert page.locator("#thread-messages .msg-in .msg-text").all_inner_texts() == ["Halo kak", *texts]
+    page.wait_for_selector("#conversation-list .conv-row .conv-preview:has-text('Permisi')")
+    assert page.locator("#conversation-list .conv-row:not([hidden])").count() == 2
+
+
 def test_phone_shows_list_then_thread_as_separate_screens(
     page_for: Any, asgi_server: str, shop_setup: dict[str, Any], screenshots: Path
 ) -> None:
