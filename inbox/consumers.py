@@ -38,20 +38,20 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def balas_event(self, message: dict[str, Any]) -> None:
-        event = message["event"]
-        if self.member is not None and self._visible(event):
-            await self.send_json(event)
+        if self._for_me(message.get("audience")):
+            await self.send_json(message["event"])
 
     async def balas_events(self, message: dict[str, Any]) -> None:
         """Several events published together (inbox.realtime): one frame each, in order."""
-        for event in message["events"]:
-            if self.member is not None and self._visible(event):
-                await self.send_json(event)
+        for item in message["items"]:
+            if self._for_me(item.get("audience")):
+                await self.send_json(item["event"])
 
-    def _visible(self, event: dict[str, Any]) -> bool:
-        """Alerts: the owner sees all; an admin sees those on their own or unassigned chats."""
-        assert self.member is not None
-        if not event["type"].startswith("alert.") or self.member.is_owner:
+    def _for_me(self, audience: dict[str, Any] | None) -> bool:
+        """The publisher's audience (inbox.realtime.Audience): no audience is every member of the shop."""
+        member = self.member
+        if member is None:
+            return False
+        if audience is None:
             return True
-        assignee = event.get("alert", {}).get("assignee_id")
-        return assignee is None or assignee == self.member.pk
+        return (bool(audience.get("owners")) and member.is_owner) or member.pk in audience.get("members", ())

@@ -133,12 +133,6 @@ class Conversation(models.Model):
     # The shop's last human reply (any source); a customer message before it starts no wait.
     last_reply_at = models.DateTimeField(null=True, blank=True)
     unread_count = models.PositiveIntegerField(default=0)
-    # Kept by monitoring under this row's lock (monitoring.services.periods.waiting_periods_update):
-    # the open waiting period's start, and the latest human reply it has counted. On this row, so
-    # the webhook's one statement can open a period or join the open one without a measuring task
-    # (inbox/services/ingest.py); anything they cannot decide goes to the task as before.
-    open_period_since = models.DateTimeField(null=True, blank=True, editable=False)
-    measured_reply_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -248,9 +242,45 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.direction}:{self.text[:40]}"
 
+    # Which messages take part in a conversation's turns: the one definition that inbox's summary
+    # (waiting_since, unread) and monitoring's waiting periods both build on.
+
+    @property
+    def is_customer_turn(self) -> bool:
+        return is_customer_turn(direction=self.direction)
+
     @property
     def is_human_reply(self) -> bool:
-        return self.direction == self.Direction.OUT and self.source != self.Source.AUTO
+        return is_human_reply(direction=self.direction, source=self.source, status=self.status)
+
+    @staticmethod
+    def customer_turn_q() -> models.Q:
+        """`is_customer_turn` as a query condition."""
+        return models.Q(direction=Message.Direction.IN)
+
+    @staticmethod
+    def human_reply_q() -> models.Q:
+        """`is_human_reply` as a query condition."""
+        return (
+            models.Q(direction=Message.Direction.OUT)
+            & ~models.Q(source=Message.Source.AUTO)
+            & ~models.Q(status__in=UNSENT_STATUSES)
+        )
+
+
+# Not yet (or never) delivered to the customer: such a reply answers nobody.
+UNSENT_STATUSES = (Message.Status.PENDING, Message.Status.FAILED)
+
+
+def is_customer_turn(*, direction: str) -> bool:
+    """A customer's message the shop owes an answer to."""
+    return direction == Message.Direction.IN
+
+
+def is_human_reply(*, direction: str, source: str, status: str) -> bool:
+    """An answer from a person (typed in Balas, the platform's app, or an API client), delivered or on
+    its way: platform auto-replies never count, nor a reply still pending or failed."""
+    return direction == Message.Direction.OUT and source != Message.Source.AUTO and status not in UNSENT_STATUSES
 
 
 class QuickReply(models.Model):

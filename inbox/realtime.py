@@ -1,8 +1,14 @@
 """The one way live events leave the server: published after commit to per-shop groups.
 
-Events are JSON objects with a namespaced `type` (`message.created`, `conversation.updated`,
-`alert.created`, `alert.updated`). A failure to publish (Redis down) is logged and dropped:
-the database is the truth and the browser re-reads it on reconnect.
+Events are JSON objects with a namespaced `type` (every type is declared in inbox.event_schema,
+which builds them). A failure to publish (Redis down) is logged and dropped: the database is the
+truth and the browser re-reads it on reconnect.
+
+Publishing is handed to one bounded sender per process (`_PublishLoop`), the only background
+thread Balas runs: the library path (`async_to_sync(layer.group_send)` per event) starts a thread,
+an event loop and new Redis connections for every call, which cost a quarter of a webhook's time
+(docs/benchmarks.md, "One dispatch path"). A full queue drops the event, logs it and counts it
+(`dropped_total`).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import asyncio
 import logging
 import os
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -29,10 +36,25 @@ def conversation_group(conversation_id: int) -> str:
     return f"conversation.{conversation_id}"
 
 
-def event_publish(*, shop_id: int, event_type: str, payload: dict[str, Any]) -> None:
+@dataclass(frozen=True)
+class Audience:
+    """Which of the shop's members an event is for: the owners (when `owners`) and these members.
+
+    An event published without one goes to every member of the shop. The consumer applies it
+    (inbox.consumers), so the app publishing an event decides who sees it.
+    """
+
+    owners: bool = True
+    member_ids: tuple[int, ...] = ()
+
+    def as_message(self) -> dict[str, Any]:
+        return {"owners": self.owners, "members": list(self.member_ids)}
+
+
+def event_publish(*, shop_id: int, event: dict[str, Any], audience: Audience | None = None) -> None:
     """Publish to the shop's group once the current transaction commits (at once outside one)."""
-    message = {"type": "balas.event", "event": {"type": event_type, **payload}}
-    transaction.on_commit(lambda: _send(shop_group(shop_id), message))
+    item = {"event": event, "audience": audience.as_message() if audience is not None else None}
+    transaction.on_commit(lambda: _publish_loop.submit(shop_group(shop_id), item))
 
 
 # A publish that takes longer than this counts as a failure (and opens the breaker).
@@ -58,6 +80,7 @@ class _PublishLoop:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[tuple[str, dict[str, Any]]] | None = None
         self._pid = 0
+        self.dropped_total = 0
 
     def _started(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue[tuple[str, dict[str, Any]]]]:
         with self._lock:
@@ -69,16 +92,18 @@ class _PublishLoop:
                 self._loop, self._queue, self._pid = loop, queue, os.getpid()
             return self._loop, self._queue
 
-    def submit(self, group: str, message: dict[str, Any]) -> None:
+    def submit(self, group: str, item: dict[str, Any]) -> None:
         loop, queue = self._started()
-        loop.call_soon_threadsafe(_enqueue, queue, group, message)
+        loop.call_soon_threadsafe(self._enqueue, queue, group, item)
 
-
-def _enqueue(queue: asyncio.Queue[tuple[str, dict[str, Any]]], group: str, message: dict[str, Any]) -> None:
-    try:
-        queue.put_nowait((group, message))
-    except asyncio.QueueFull:
-        logger.warning("realtime.publish_dropped group=%s type=%s", group, message["event"]["type"])
+    def _enqueue(self, queue: asyncio.Queue[tuple[str, dict[str, Any]]], group: str, item: dict[str, Any]) -> None:
+        try:
+            queue.put_nowait((group, item))
+        except asyncio.QueueFull:
+            self.dropped_total += 1
+            logger.warning(
+                "realtime.publish_dropped group=%s type=%s total=%d", group, item["event"]["type"], self.dropped_total
+            )
 
 
 # At most this many events in one channel-layer message.
@@ -86,8 +111,13 @@ _BATCH_MAX = 100
 
 
 def layer_events(message: dict[str, Any]) -> list[dict[str, Any]]:
-    """The events one channel-layer message carries: `balas.event` has one, `balas.events` several."""
-    return list(message["events"]) if message["type"] == "balas.events" else [message["event"]]
+    """The events one channel-layer message carries (`balas.event`: one, `balas.events`: several)."""
+    return [item["event"] for item in layer_items(message)]
+
+
+def layer_items(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The (event, audience) items one channel-layer message carries."""
+    return list(message["items"]) if message["type"] == "balas.events" else [message]
 
 
 async def _sender(queue: asyncio.Queue[tuple[str, dict[str, Any]]]) -> None:
@@ -100,15 +130,14 @@ async def _sender(queue: asyncio.Queue[tuple[str, dict[str, Any]]]) -> None:
         # trim and a script); one per event was about a third of a webhook's CPU (docs/benchmarks.md).
         # A webhook's message.created and conversation.updated nearly always travel together.
         by_group: dict[str, list[dict[str, Any]]] = {}
-        for group, message in batch:
-            by_group.setdefault(group, []).append(message["event"])
-        for group, events in by_group.items():
-            message = (
-                {"type": "balas.event", "event": events[0]}
-                if len(events) == 1
-                else {"type": "balas.events", "events": events}
-            )
-            await _group_send(group, message, events)
+        for group, item in batch:
+            by_group.setdefault(group, []).append(item)
+        for group, items in by_group.items():
+            if len(items) == 1:
+                message = {"type": "balas.event", **items[0]}
+            else:
+                message = {"type": "balas.events", "items": items}
+            await _group_send(group, message, [item["event"] for item in items])
 
 
 async def _group_send(group: str, message: dict[str, Any], events: list[dict[str, Any]]) -> None:
@@ -132,5 +161,6 @@ async def _group_send(group: str, message: dict[str, Any], events: list[dict[str
 _publish_loop = _PublishLoop()
 
 
-def _send(group: str, message: dict[str, Any]) -> None:
-    _publish_loop.submit(group, message)
+def publish_dropped_total() -> int:
+    """Events this process dropped because its sender's queue was full."""
+    return _publish_loop.dropped_total

@@ -5,10 +5,8 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import Case, DateTimeField, F, QuerySet, When
 from django.db.models.expressions import RawSQL
@@ -131,25 +129,13 @@ def conversation_get(*, shop_id: int, pk: int) -> Conversation | None:
     )
 
 
-def message_list(*, conversation: Conversation) -> QuerySet[Message]:
-    """The conversation's messages, oldest first, with their reply measurements joined in."""
+def message_list(*, conversation: Conversation, select_related: tuple[str, ...] = ()) -> QuerySet[Message]:
+    """The conversation's messages, oldest first (with the relations a caller's fields read)."""
     rows = Message.objects.filter(conversation_id=conversation.pk, shop_id=conversation.shop_id).select_related(
-        "sent_by__user"
+        "sent_by__user", *select_related
     )
-    if message_has_measurement():
-        rows = rows.select_related("measurement")
     return rows.order_by("sent_at", "id")
 
 
 def message_get(*, shop_id: int, pk: int) -> Message | None:
     return Message.objects.filter(shop_id=shop_id, pk=pk).select_related("conversation", "sent_by__user").first()
-
-
-@cache
-def message_has_measurement() -> bool:
-    """Whether the monitoring app's ReplyMeasurement (Message.measurement) is installed yet."""
-    try:
-        Message._meta.get_field("measurement")
-    except FieldDoesNotExist:
-        return False
-    return True

@@ -77,10 +77,32 @@ class WaitingPeriod(models.Model):
         return f"{self.kind} wait in conversation {self.conversation_id} from {self.started_at:%Y-%m-%d %H:%M:%S}"
 
 
+class ConversationWait(models.Model):
+    """Monitoring's state of one conversation: the open waiting period's start, the latest human reply
+    it has counted.
+
+    Written under the conversation row's lock (monitoring.services.periods.waiting_periods_update),
+    and read under it by the in-order statement (monitoring.services.waiting), which opens a period
+    or joins the open one without a measuring task; what it cannot decide goes to the task.
+    """
+
+    conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE, primary_key=True, related_name="wait")
+    open_period_since = models.DateTimeField(null=True, blank=True)
+    measured_reply_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"wait of conversation {self.conversation_id}"
+
+
 class ReplyMeasurement(models.Model):
     """The latency (and tone) of one human reply that ended a waiting period."""
 
-    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="measurement")
+    # No database constraint and no cascade: when inbox deletes a message (a duplicate merged into
+    # another row), the measurement stays until monitoring, told after the commit, takes it out of
+    # the rollups too (monitoring.receivers); a cascade would bypass them.
+    message = models.OneToOneField(
+        Message, on_delete=models.DO_NOTHING, db_constraint=False, related_name="measurement"
+    )
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="reply_measurements")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="reply_measurements")
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reply_measurements")

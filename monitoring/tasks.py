@@ -1,28 +1,48 @@
 """Celery tasks of the monitoring side: they take ids, re-fetch, and are idempotent.
 
+Nothing here is imported by a service: services queue these by name (monitoring.scheduling).
 `acks_late` is used only where running twice is harmless (everything except e-mail sending),
-so a worker killed mid-task lets the broker hand the task to another worker.
+so a worker killed mid-task lets the broker hand the task to another worker. Every family has a
+soft and a hard time limit: a stuck task (a lock that never comes, a mail server that never
+answers) gives its worker back instead of holding it forever; the soft limit raises inside the
+task, its transaction rolls back, and the bounded retries or the sweep do the work again.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from celery import shared_task
 
 from inbox.models import Message
-from monitoring.services.deadlines import deadline_bucket_check
 from monitoring.services.email import alert_emails_flush
-from monitoring.services.periods import period_deadline_check, waiting_periods_update
+from monitoring.services.overdue import deadline_bucket_check, period_deadline_check
+from monitoring.services.periods import waiting_periods_update
 from monitoring.services.sweep import monitoring_sweep
 
 logger = logging.getLogger("balas.monitoring")
 
-_RETRY = {"autoretry_for": (Exception,), "max_retries": 3, "retry_backoff": 2, "retry_backoff_max": 30}
+_RETRY: dict[str, Any] = {"autoretry_for": (Exception,), "max_retries": 3, "retry_backoff": 2, "retry_backoff_max": 30}
+
+# Seconds (soft, hard) per family. Measuring one message takes milliseconds; a deadline bucket after
+# an outage raises up to 20 batches of 500 alerts; an e-mail waits on SMTP; the sweep does at most
+# 500 measurements and 10 alert batches, and runs every 30 s.
+TIME_LIMITS: dict[str, tuple[int, int]] = {
+    "measure": (30, 60),
+    "deadlines": (60, 90),
+    "email": (60, 90),
+    "sweep": (120, 150),
+}
 
 
-@shared_task(ignore_result=True, acks_late=True, **_RETRY)
+def _limits(family: str) -> dict[str, int]:
+    soft, hard = TIME_LIMITS[family]
+    return {"soft_time_limit": soft, "time_limit": hard}
+
+
+@shared_task(ignore_result=True, acks_late=True, **_RETRY, **_limits("measure"))
 def message_measure(message_id: int) -> None:
     """Open, close or correct the waiting period a new (or newly sent) message affects."""
     message = Message.objects.filter(pk=message_id).first()
@@ -31,7 +51,7 @@ def message_measure(message_id: int) -> None:
     waiting_periods_update(message=message)
 
 
-@shared_task(ignore_result=True, acks_late=True, **_RETRY)
+@shared_task(ignore_result=True, acks_late=True, **_RETRY, **_limits("deadlines"))
 def deadline_check(period_id: int, armed_for: str | None = None) -> None:
     """Fired at a waiting period's deadline (or at a re-arm step before a far deadline)."""
     deadline = datetime.fromisoformat(armed_for) if armed_for else None
@@ -40,7 +60,7 @@ def deadline_check(period_id: int, armed_for: str | None = None) -> None:
         logger.info("deadline.alert period=%s alert=%s", period_id, alert.pk)
 
 
-@shared_task(ignore_result=True, acks_late=True, **_RETRY)
+@shared_task(ignore_result=True, acks_late=True, **_RETRY, **_limits("deadlines"))
 def deadlines_due(bucket_end: str) -> None:
     """Fired at the end of a half-second bucket of deadlines: raise every period due by then."""
     raised = deadline_bucket_check(bucket_end=datetime.fromisoformat(bucket_end))
@@ -48,13 +68,13 @@ def deadlines_due(bucket_end: str) -> None:
         logger.info("deadline.bucket bucket=%s raised=%d", bucket_end, raised)
 
 
-@shared_task(ignore_result=True, **_RETRY)
+@shared_task(ignore_result=True, **_RETRY, **_limits("email"))
 def alert_email_send(shop_id: int) -> None:
     """E-mail the shop's new alerts now, or queue the summary for the throttle window's end."""
     alert_emails_flush(shop_id=shop_id, retry_failed=False)
 
 
-@shared_task(ignore_result=True, acks_late=True, expires=25)
+@shared_task(ignore_result=True, acks_late=True, expires=25, **_limits("sweep"))
 def sweep() -> None:
     """Every 30 s (beat): overdue periods, unmeasured messages, e-mails that are due."""
     monitoring_sweep()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from inbox.api.extensions import message_fields
 from inbox.models import Channel, Conversation, Message, Platform
 from inbox.serializers import ConversationEventSerializer, MessageSerializer
 
@@ -68,70 +67,19 @@ class ChannelMessagePushSerializer(serializers.Serializer):
     sent_at = serializers.DateTimeField()
 
 
-class TerseSerializer(serializers.Serializer):
-    flag = serializers.BooleanField()
-    score = serializers.FloatField(allow_null=True)
-    reasons = serializers.ListField(child=serializers.CharField())
-
-
 class MessageDetailSerializer(MessageSerializer):
-    """A message with its reply measurement (null until the monitoring workers measured it)."""
+    """A message as the messages endpoint shows it: who sent it, and the fields other apps add
+    (inbox.api.extensions; monitoring adds the reply's measured latency and tone)."""
 
     sent_by: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    response_seconds = serializers.SerializerMethodField()
-    response_business_seconds = serializers.SerializerMethodField()
-    terse = serializers.SerializerMethodField()
 
     class Meta(MessageSerializer.Meta):
-        fields = [
-            *MessageSerializer.Meta.fields,
-            "sent_by",
-            "response_seconds",
-            "response_business_seconds",
-            "terse",
-        ]
+        fields = [*MessageSerializer.Meta.fields, "sent_by"]
 
-    @extend_schema_field(serializers.FloatField(allow_null=True))
-    def get_response_seconds(self, obj: Message) -> float | None:
-        return _number(getattr(_measurement(obj), "response_seconds", None))
-
-    @extend_schema_field(serializers.FloatField(allow_null=True))
-    def get_response_business_seconds(self, obj: Message) -> float | None:
-        return _number(getattr(_measurement(obj), "response_business_seconds", None))
-
-    @extend_schema_field(TerseSerializer(allow_null=True))
-    def get_terse(self, obj: Message) -> dict[str, Any] | None:
-        measurement = _measurement(obj)
-        if measurement is None:
-            return None
-        flag = getattr(measurement, "terse", None)
-        if flag is None:
-            return None  # measured latency, tone not judged yet
-        reasons = getattr(measurement, "terse_reasons", None) or []
-        return {
-            "flag": bool(flag),
-            "score": _number(getattr(measurement, "terse_score", None)),
-            "reasons": [str(r) for r in reasons] if isinstance(reasons, list | tuple) else [str(reasons)],
-        }
-
-
-def _measurement(obj: Message) -> Any:
-    # The monitoring app's ReplyMeasurement may not exist yet (or not for this message).
-    if obj.direction != Message.Direction.OUT:
-        return None
-    try:
-        return obj.measurement  # type: ignore[attr-defined]
-    except (ObjectDoesNotExist, AttributeError):
-        return None
-
-
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields.update(message_fields())
+        return fields
 
 
 class ConversationSerializer(ConversationEventSerializer):

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inbox.adapters.base import NormalizedMessage
+from inbox.api.extensions import message_fields_select_related
 from inbox.api.serializers import (
     ChannelCreatedSerializer,
     ChannelCreateSerializer,
@@ -251,7 +252,9 @@ class ConversationMessagesView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
-        return message_list(conversation=_conversation(self.request, self.kwargs["pk"]))
+        return message_list(
+            conversation=_conversation(self.request, self.kwargs["pk"]), select_related=message_fields_select_related()
+        )
 
 
 @extend_schema(tags=["conversations"])

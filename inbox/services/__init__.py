@@ -1,7 +1,7 @@
 """Every write Balas makes goes through these functions."""
 
 from inbox.services.conversations import conversation_assign, conversation_mark_read, conversation_status_set
-from inbox.services.ingest import ChannelChangedError, IngestResult, deliveries_ingest, message_ingest, message_push
+from inbox.services.ingest import IngestResult, deliveries_ingest, message_ingest, message_push
 from inbox.services.replies import ReplyRefused, reply_retry, reply_send
 from inbox.services.shops import (
     CHANNEL_REQUIRED_SECRETS,
@@ -14,7 +14,6 @@ from inbox.services.shops import (
 
 __all__ = [
     "CHANNEL_REQUIRED_SECRETS",
-    "ChannelChangedError",
     "EmailTakenError",
     "IngestResult",
     "ReplyRefused",

@@ -1,11 +1,16 @@
-"""Storing what platforms and API clients send: one transaction per delivery."""
+"""Storing what platforms and API clients send: one transaction per delivery.
+
+Every stored message is announced after the commit (inbox.hooks), which is how monitoring learns
+of it; live events go out after the commit too (inbox.services.events). A 200 from the webhook
+therefore always means the rows exist.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,16 +18,19 @@ from typing import Any, TypeVar
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Model, Q
-from django.utils import timezone
 
 from inbox.adapters.base import NormalizedMessage, ParsedEvent, StatusUpdate
-from inbox.models import Channel, Contact, Conversation, Message, WebhookEvent
-from inbox.services.events import (
-    message_events_publish,
-    message_followups_enqueue,
-    message_updated_publish,
-    period_deadline_arm_enqueue,
+from inbox.db import prepared_cursor
+from inbox.hooks import (
+    MessageChange,
+    StatementInput,
+    StatementPart,
+    StoredMessage,
+    messages_stored_announce,
+    statement_parts,
 )
+from inbox.models import Channel, Contact, Conversation, Message, WebhookEvent
+from inbox.services.events import message_events_publish, message_updated_publish
 
 logger = logging.getLogger("balas.ingest")
 M = TypeVar("M", bound=Model)
@@ -47,6 +55,8 @@ class IngestResult:
     matched_own_sends: int = 0
     statuses_applied: int = 0
     ignored: list[str] = field(default_factory=list)
+    # What this delivery changed, announced to the apps built on inbox after the commit.
+    stored: list[StoredMessage] = field(default_factory=list)
 
     @property
     def outcome(self) -> str:
@@ -56,10 +66,12 @@ class IngestResult:
             return WebhookEvent.Outcome.DUPLICATE
         return WebhookEvent.Outcome.IGNORED
 
+    def note(self, message: Message, change: MessageChange) -> None:
+        self.stored.append(StoredMessage.of(message, change))
 
-class ChannelChangedError(Exception):
-    """The channel row changed since the caller read it (secrets, deactivated, deleted): nothing
-    was written; verify the delivery again against a fresh read."""
+
+class _ChannelChanged(Exception):  # noqa: N818 - internal: unwinds the transaction, never leaves this module
+    """The channel row changed since the caller read it (secrets, deactivated, deleted)."""
 
 
 # Deadlock and serialization failure: PostgreSQL rolled the transaction back, and running it again can
@@ -68,8 +80,14 @@ _RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 _INGEST_ATTEMPTS = 3
 
 
-def deliveries_ingest(*, deliveries: Sequence[tuple[Channel, ParsedEvent]], raw_body: str) -> list[IngestResult]:
+def deliveries_ingest(
+    *, deliveries: Sequence[tuple[Channel, ParsedEvent]], raw_body: str
+) -> list[IngestResult] | None:
     """Store one webhook's deliveries (one per verified channel, nearly always one), all or nothing.
+
+    Returns None, with nothing written, when a channel taken from the webhook's per-process copy
+    changed since it was read (a secret rotated, the channel deactivated or deleted: its
+    `row_version` no longer matches): the caller verifies the delivery again against a fresh read.
 
     Both ingest paths lock a customer's conversation before they update the contact, but other
     writers of those rows (measuring tasks, an admin's actions) can still close a lock cycle with a
@@ -82,7 +100,7 @@ def deliveries_ingest(*, deliveries: Sequence[tuple[Channel, ParsedEvent]], raw_
             # statement needing no BEGIN/COMMIT round trips. Several: one transaction for all.
             with transaction.atomic() if len(deliveries) > 1 else nullcontext():
                 return [
-                    message_ingest(
+                    _delivery_ingest(
                         channel=channel,
                         parsed=event,
                         raw_body=raw_body,
@@ -90,6 +108,8 @@ def deliveries_ingest(*, deliveries: Sequence[tuple[Channel, ParsedEvent]], raw_
                     )
                     for channel, event in deliveries
                 ]
+        except _ChannelChanged:
+            return None
         except OperationalError as exc:
             sqlstate = getattr(exc.__cause__, "sqlstate", None)
             if sqlstate not in _RETRYABLE_SQLSTATES or attempt == _INGEST_ATTEMPTS or connection.in_atomic_block:
@@ -98,17 +118,20 @@ def deliveries_ingest(*, deliveries: Sequence[tuple[Channel, ParsedEvent]], raw_
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def message_ingest(
-    *, channel: Channel, parsed: ParsedEvent, raw_body: str, channel_version: str | None = None
-) -> IngestResult:
-    """Store one verified delivery: the raw event, new messages and status news.
+def message_ingest(*, channel: Channel, parsed: ParsedEvent, raw_body: str) -> IngestResult:
+    """Store one verified delivery of a freshly read channel: the raw event, new messages and status news.
 
     Duplicates (the platform retrying, or one message reported twice) store nothing new:
-    the unique (channel, platform_message_id) constraint is the final word. Follow-up work and
-    live events are queued only after the commit, so a 200 always means the rows exist.
-    `channel_version` (the row's xmin when the channel came from the webhook's per-process copy)
-    is checked in the writing statement or transaction; a mismatch raises ChannelChangedError.
+    the unique (channel, platform_message_id) constraint is the final word.
     """
+    return _delivery_ingest(channel=channel, parsed=parsed, raw_body=raw_body, channel_version=None)
+
+
+def _delivery_ingest(
+    *, channel: Channel, parsed: ParsedEvent, raw_body: str, channel_version: str | None
+) -> IngestResult:
+    """`channel_version` (the row's xmin when the channel came from the webhook's per-process copy)
+    is checked in the writing statement or transaction; a mismatch writes nothing."""
     if _fast_path_fits(parsed):
         result = _customer_message_ingest_fast(
             channel=channel, parsed=parsed, raw_body=raw_body, channel_version=channel_version
@@ -130,12 +153,12 @@ def _message_ingest_atomic(
                 [channel.pk, channel_version],
             )
             if cursor.fetchone() is None:
-                raise ChannelChangedError(channel.pk)
+                raise _ChannelChanged(channel.pk)
     result = IngestResult(ignored=list(parsed.ignored))
     for normalized in parsed.messages:
         _message_store(channel=channel, normalized=normalized, result=result)
     for update in parsed.statuses:
-        result.statuses_applied += _status_apply(channel=channel, update=update)
+        result.statuses_applied += _status_apply(channel=channel, update=update, result=result)
     event = WebhookEvent.objects.create(
         platform=channel.platform,
         channel=channel,
@@ -146,8 +169,7 @@ def _message_ingest_atomic(
         statuses_applied=result.statuses_applied,
     )
     result.event_id = event.pk
-    if result.created:
-        message_followups_enqueue(message_ids=result.created)
+    messages_stored_announce(messages=result.stored)
     _ingested_log(channel=channel, result=result)
     return result
 
@@ -169,8 +191,7 @@ def message_push(*, channel: Channel, normalized: NormalizedMessage) -> tuple[Me
     """Store one message pushed by an `api` channel client; returns (message, created)."""
     result = IngestResult()
     message = _message_store(channel=channel, normalized=normalized, result=result)
-    if result.created:
-        message_followups_enqueue(message_ids=result.created)
+    messages_stored_announce(messages=result.stored)
     assert message is not None
     return message, bool(result.created)
 
@@ -179,7 +200,7 @@ def _message_store(*, channel: Channel, normalized: NormalizedMessage, result: I
     existing = Message.objects.filter(channel=channel, platform_message_id=normalized.platform_message_id).first()
     if existing is not None:
         if normalized.own_send_echo or existing.source == Message.Source.INBOX:
-            _own_send_confirm(existing)
+            _own_send_confirm(existing, result=result)
             result.matched_own_sends += 1
         else:
             result.duplicates += 1
@@ -200,6 +221,7 @@ def _message_store(*, channel: Channel, normalized: NormalizedMessage, result: I
             pending.status = Message.Status.SENT
             pending.save(update_fields=["platform_message_id", "status", "updated_at"])
             result.matched_own_sends += 1
+            result.note(pending, MessageChange.SENT)
             message_updated_publish(message=pending)
             return pending
 
@@ -214,6 +236,7 @@ def _message_store(*, channel: Channel, normalized: NormalizedMessage, result: I
 
     conversation_note_message(conversation=conversation, message=message)
     result.created.append(message.pk)
+    result.note(message, MessageChange.CREATED)
     message_events_publish(message=message, conversation=conversation)
     return message
 
@@ -243,12 +266,14 @@ def conversation_note_message(*, conversation: Conversation, message: Message) -
 
     `waiting_since` follows the contract's waiting period: it starts at the first customer
     message after the shop's last human reply and ends at the next human reply, from any source.
+    The one-statement path below states the same rules in SQL (tests/inbox/test_ingest_fast_path.py
+    holds the two to identical rows).
     """
     fields = ["last_message", "last_message_at"]
     if conversation.last_message_at is None or message.sent_at >= conversation.last_message_at:
         conversation.last_message = message
         conversation.last_message_at = message.sent_at
-    if message.direction == Message.Direction.IN:
+    if message.is_customer_turn:
         conversation.unread_count += 1
         fields.append("unread_count")
         if conversation.last_inbound_at is None or message.sent_at > conversation.last_inbound_at:
@@ -261,7 +286,7 @@ def conversation_note_message(*, conversation: Conversation, message: Message) -
         if conversation.status == Conversation.Status.CLOSED:
             conversation.status = Conversation.Status.OPEN
             fields.append("status")
-    elif message.source != Message.Source.AUTO:
+    elif message.is_human_reply:
         if conversation.last_reply_at is None or message.sent_at > conversation.last_reply_at:
             conversation.last_reply_at = message.sent_at
             fields.append("last_reply_at")
@@ -333,15 +358,17 @@ def _pending_own_send(*, conversation: Conversation, normalized: NormalizedMessa
     )
 
 
-def _own_send_confirm(message: Message) -> None:
+def _own_send_confirm(message: Message, *, result: IngestResult) -> None:
+    """The platform reported our own reply (an echo, a retry of it): a pending or failed one was sent."""
     if message.status in (Message.Status.PENDING, Message.Status.FAILED):
         message.status = Message.Status.SENT
         message.error = ""
         message.save(update_fields=["status", "error", "updated_at"])
+        result.note(message, MessageChange.SENT)
         message_updated_publish(message=message)
 
 
-def _status_apply(*, channel: Channel, update: StatusUpdate) -> int:
+def _status_apply(*, channel: Channel, update: StatusUpdate, result: IngestResult) -> int:
     """Move the shop's messages forward to `update.status`; returns how many rows changed."""
     rows = Message.objects.filter(channel=channel, direction=Message.Direction.OUT)
     if update.platform_message_id and update.watermark is not None and update.contact_external_id:
@@ -368,6 +395,7 @@ def _status_apply(*, channel: Channel, update: StatusUpdate) -> int:
         Message.objects.filter(pk__in=[m.pk for m in changed]).update(status=update.status)
     for message in changed:
         message.status = update.status
+        result.note(message, MessageChange.STATUS)
         message_updated_publish(message=message)
     return len(changed)
 
@@ -380,8 +408,9 @@ def _status_apply(*, channel: Channel, update: StatusUpdate) -> int:
 # view (docs/benchmarks.md). Here one INSERT ... ON CONFLICT DO NOTHING with data-modifying CTEs
 # does the same work as one atomic statement: the message (the unique constraint dedupes), the
 # conversation's summary (waiting_since / unread, the same rules as `conversation_note_message`,
-# evaluated on the row version the UPDATE locks), the contact's name, and the raw event. A new
-# customer, an echo of our own send, or anything unusual falls back to the general path.
+# evaluated on the row version the UPDATE locks), the contact's name, the raw event, and the
+# parts other apps add (inbox.hooks.StatementPart: monitoring opens or joins the waiting period).
+# A new customer, an echo of our own send, or anything unusual falls back to the general path.
 
 
 def _fast_path_fits(parsed: ParsedEvent) -> bool:
@@ -396,11 +425,6 @@ def _fast_path_fits(parsed: ParsedEvent) -> bool:
     )
 
 
-def _columns(model: type[Model], alias: str) -> tuple[list[Any], str]:
-    fields = list(model._meta.concrete_fields)
-    return fields, ", ".join(f"{alias}.{connection.ops.quote_name(_column(f))}" for f in fields)
-
-
 def _column(field: Any) -> str:
     # Concrete fields always have a column; the stubs type it as optional for virtual ones.
     column: str | None = field.column
@@ -408,118 +432,78 @@ def _column(field: Any) -> str:
     return column
 
 
-def _from_row(model: type[M], fields: list[Any], values: Sequence[Any]) -> M:
-    """A model instance from raw columns, converted as the ORM converts them (JSON text to dicts)."""
-    converted = [
-        f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
-        for f, v in zip(fields, values, strict=True)
-    ]
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+def _insert_columns(model: type[Model]) -> Iterator[Any]:
+    return (f for f in model._meta.concrete_fields if not f.primary_key)
 
 
-def _insert_sql(model: type[Model], computed: dict[str, str]) -> tuple[str, str]:
-    """(columns, SELECT list) inserting a `model` row; `computed` maps a column to its SQL."""
+def _insert_sql(model: type[Model], prefix: str, computed: Mapping[str, str]) -> tuple[str, str]:
+    """(columns, SELECT list) inserting a `model` row: `computed` maps a column to its SQL, every other
+    column is the named parameter `<prefix><column>`."""
+    q = connection.ops.quote_name
     columns, exprs = [], []
-    for f in model._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(_column(f)))
+    for f in _insert_columns(model):
+        columns.append(q(_column(f)))
         # Typed placeholders: in INSERT ... SELECT a bare NULL or string would be text.
-        exprs.append(computed.get(_column(f), f"%s::{f.cast_db_type(connection)}"))
+        exprs.append(computed.get(_column(f), f"%({prefix}{_column(f)})s::{f.cast_db_type(connection)}"))
     return ", ".join(columns), ", ".join(exprs)
 
 
-def _insert_params(obj: Model, computed: dict[str, list[Any]]) -> list[Any]:
-    """The parameters of `_insert_sql(type(obj), ...)` for `obj`, in the same column order."""
-    params: list[Any] = []
-    for f in obj._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        if f.column in computed:
-            params += computed[f.column]
-        else:
-            params.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
-    return params
+def _insert_params(obj: Model, prefix: str, computed: Sequence[str]) -> dict[str, Any]:
+    """The parameters of `_insert_sql(type(obj), prefix, ...)` for `obj`."""
+    return {
+        f"{prefix}{_column(f)}": f.get_db_prep_save(f.pre_save(obj, True), connection)
+        for f in _insert_columns(type(obj))
+        if _column(f) not in computed
+    }
 
 
-_EVENT_OUTCOME_SQL = "CASE WHEN EXISTS (SELECT 1 FROM m) THEN %s ELSE %s END"
+_MESSAGE_COMPUTED = {"conversation_id": "conv.conversation_id"}
+_EVENT_COMPUTED = {
+    "outcome": "CASE WHEN EXISTS (SELECT 1 FROM stored_message) THEN %(event_accepted)s ELSE %(event_duplicate)s END",
+    "messages_stored": "(SELECT count(*) FROM stored_message)",
+}
 
 
 @functools.cache
-def _fast_sql(extra_keys: int) -> str:
-    """The statement's text (one per number of contact `extra` keys), built once per process.
-
-    Only column names from the models' metadata and fixed text are formatted in; values are parameters.
-    """
-    from monitoring.models import MessageTrack, ShopPolicy, WaitingPeriod
-
+def _fast_sql(extra_keys: int, part_names: tuple[str, ...]) -> str:
+    """The statement's text (one per number of contact `extra` keys and set of parts), built once per
+    process. Only column names from the models' metadata, the parts' own text and fixed text are
+    formatted in; values are named parameters."""
     q = connection.ops.quote_name
-    m_cols, m_exprs = _insert_sql(Message, {"conversation_id": "conv.conversation_id"})
-    e_cols, e_exprs = _insert_sql(
-        WebhookEvent, {"outcome": _EVENT_OUTCOME_SQL, "messages_stored": "(SELECT count(*) FROM m)"}
+    parts = [part for part in statement_parts() if part.name in part_names]
+    m_cols, m_exprs = _insert_sql(Message, "m_", _MESSAGE_COMPUTED)
+    e_cols, e_exprs = _insert_sql(WebhookEvent, "e_", _EVENT_COMPUTED)
+    contact_cols = ", ".join(f"ct.{q(_column(f))}" for f in Contact._meta.concrete_fields)
+    contact_out = ", ".join(f"conv.{q(_column(f))} AS ct__{_column(f)}" for f in Contact._meta.concrete_fields)
+    conversation_out = ", ".join(
+        f"stored_conversation.{q(_column(f))} AS cv__{_column(f)}" for f in Conversation._meta.concrete_fields
     )
-    contact_fields, contact_cols = _columns(Contact, "ct")
-    conversation_fields, conversation_cols = _columns(Conversation, "c")
-    contact_changed = ["(%s <> '' AND t.name <> %s)"] + ["(t.extra -> %s) IS DISTINCT FROM %s::jsonb"] * extra_keys
-    contact_out = ", ".join(f"conv.{q(_column(f))}" for f in contact_fields)
-    conversation_out = ", ".join(f"u.{q(_column(f))}" for f in conversation_fields)
-    conversations, periods = q(Conversation._meta.db_table), q(WaitingPeriod._meta.db_table)
-    policies, tracks = q(ShopPolicy._meta.db_table), q(MessageTrack._meta.db_table)
+    contact_changed = ["(%(contact_name)s <> '' AND t.name <> %(contact_name)s)"] + [
+        f"(t.extra -> %(x_key_{i})s) IS DISTINCT FROM %(x_value_{i})s::jsonb" for i in range(extra_keys)
+    ]
+    part_ctes = "".join(f",\n        {part.ctes.strip()}" for part in parts)
+    part_columns = "".join(
+        f", {expression} AS {part.name}__{column}" for part in parts for column, expression in part.columns.items()
+    )
     return f"""
         -- The channel as the caller verified it (its xmin), or no check for a fresh read (NULL).
         WITH chk AS (
-            SELECT (%s::xid IS NULL OR EXISTS (SELECT 1 FROM inbox_channel ch
-                WHERE ch.id = %s AND ch.xmin = %s::xid AND ch.is_active)) AS same
+            SELECT (%(channel_version)s::xid IS NULL OR EXISTS (SELECT 1 FROM inbox_channel ch
+                WHERE ch.id = %(channel_id)s AND ch.xmin = %(channel_version)s::xid AND ch.is_active)) AS same
         ),
         conv AS (
             SELECT cv.id AS conversation_id, {contact_cols}
             FROM inbox_contact ct
             JOIN inbox_conversation cv ON cv.contact_id = ct.id AND cv.channel_id = ct.channel_id
-            WHERE ct.channel_id = %s AND ct.external_id = %s AND (SELECT same FROM chk)
+            WHERE ct.channel_id = %(channel_id)s AND ct.external_id = %(contact_external_id)s
+                AND (SELECT same FROM chk)
         ),
-        m AS (
+        stored_message AS (
             INSERT INTO inbox_message ({m_cols}) SELECT {m_exprs} FROM conv
             ON CONFLICT (channel_id, platform_message_id) WHERE platform_message_id IS NOT NULL DO NOTHING
             RETURNING id, conversation_id, sent_at
         ),
-        -- The conversation's monitoring state as of now: FOR UPDATE waits for a measuring task that
-        -- holds the row and then reads the row it committed, not this statement's older snapshot.
-        cl AS (
-            SELECT c.id, c.open_period_since, c.measured_reply_at FROM {conversations} c
-            WHERE c.id = (SELECT conversation_id FROM m) FOR UPDATE
-        ),
-        pol AS (
-            SELECT 1 AS same FROM {policies}
-            WHERE shop_id = %s AND first_reply_target_s = %s AND reply_target_s = %s
-                AND timezone = %s AND business_hours = %s::jsonb
-        ),
-        d AS (
-            SELECT m.id AS message_id, m.conversation_id, m.sent_at,
-                (cl.open_period_since IS NOT NULL AND m.sent_at >= cl.open_period_since) AS joins,
-                (cl.open_period_since IS NULL
-                    AND (cl.measured_reply_at IS NULL OR m.sent_at > cl.measured_reply_at)
-                    AND EXISTS (SELECT 1 FROM pol)) AS opens,
-                cl.measured_reply_at IS NULL AS is_first
-            FROM m JOIN cl ON cl.id = m.conversation_id
-        ),
-        wp AS (
-            INSERT INTO {periods} (shop_id, conversation_id, first_message_id, kind, started_at,
-                target_seconds, deadline_at, created_at, updated_at)
-            SELECT %s, d.conversation_id, d.message_id,
-                CASE WHEN d.is_first THEN %s ELSE %s END, d.sent_at,
-                CASE WHEN d.is_first THEN %s::integer ELSE %s::integer END,
-                CASE WHEN d.is_first THEN %s::timestamptz ELSE %s::timestamptz END,
-                %s::timestamptz, %s::timestamptz
-            FROM d WHERE d.opens
-            ON CONFLICT (conversation_id) WHERE ended_at IS NULL DO NOTHING
-            RETURNING id, kind, deadline_at
-        ),
-        tr AS (
-            INSERT INTO {tracks} (message_id, measured_at)
-            SELECT d.message_id, %s::timestamptz FROM d WHERE d.joins OR EXISTS (SELECT 1 FROM wp)
-            RETURNING message_id
-        ),
-        u AS (
+        stored_conversation AS (
             UPDATE inbox_conversation c SET
                 last_message_id = CASE WHEN c.last_message_at IS NULL OR m.sent_at >= c.last_message_at
                     THEN m.id ELSE c.last_message_id END,
@@ -532,76 +516,81 @@ def _fast_sql(extra_keys: int) -> str:
                     WHEN NOT (c.last_reply_at IS NOT NULL AND c.last_reply_at >= m.sent_at)
                         AND (c.waiting_since IS NULL OR m.sent_at < c.waiting_since)
                     THEN m.sent_at ELSE c.waiting_since END,
-                status = %s,
-                platform_conversation_id = CASE WHEN %s <> '' THEN %s ELSE c.platform_conversation_id END,
-                open_period_since = CASE WHEN EXISTS (SELECT 1 FROM wp) THEN m.sent_at
-                    ELSE c.open_period_since END
-            FROM m WHERE c.id = m.conversation_id
-            RETURNING {conversation_cols}
+                status = %(conversation_open)s,
+                platform_conversation_id = CASE WHEN %(platform_conversation_id)s <> ''
+                    THEN %(platform_conversation_id)s ELSE c.platform_conversation_id END
+            FROM stored_message m WHERE c.id = m.conversation_id
+            RETURNING c.*
         ),
         cu AS (
             UPDATE inbox_contact t SET
-                name = CASE WHEN %s <> '' THEN %s ELSE t.name END,
-                extra = t.extra || %s::jsonb
+                name = CASE WHEN %(contact_name)s <> '' THEN %(contact_name)s ELSE t.name END,
+                extra = t.extra || %(contact_extra)s::jsonb
             FROM conv WHERE t.id = conv.id AND ({" OR ".join(contact_changed)})
             RETURNING t.id
         ),
         e AS (
             INSERT INTO inbox_webhookevent ({e_cols}) SELECT {e_exprs} FROM conv
             RETURNING id
-        )
-        SELECT (SELECT id FROM e), (SELECT count(*) FROM cu), (SELECT id FROM m),
-            (SELECT count(*) FROM tr), (SELECT id FROM wp), (SELECT deadline_at FROM wp),
-            (SELECT count(*) FROM pol), (SELECT same FROM chk), {contact_out}, {conversation_out}
-        FROM (SELECT 1) AS one LEFT JOIN conv ON TRUE LEFT JOIN u ON TRUE
+        ){part_ctes}
+        SELECT (SELECT same FROM chk) AS channel_same, (SELECT id FROM e) AS event_id,
+            (SELECT count(*) FROM cu) AS contact_changed, (SELECT id FROM stored_message) AS message_id,
+            {contact_out}, {conversation_out}{part_columns}
+        FROM (SELECT 1) AS one LEFT JOIN conv ON TRUE LEFT JOIN stored_conversation ON TRUE
     """  # noqa: S608
 
 
-@functools.cache
-def _prepared_cursor_class() -> type:
-    from django.db.backends.postgresql.base import ServerBindingCursor
+@dataclass(frozen=True)
+class _FastRow:
+    """The statement's one result row, by column name."""
 
-    class PreparedCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
-        """Parameters sent apart from the text, and the statement prepared on the connection.
+    channel_same: bool
+    event_id: int | None
+    contact_changed: bool
+    message_id: int | None
+    contact: Contact | None  # None: a new customer (nothing was written)
+    conversation: Conversation | None  # None: nothing inserted (a duplicate)
+    parts: dict[str, dict[str, Any]]
 
-        Parsing and planning this statement cost PostgreSQL about 0.5 ms per message, more than
-        running it (EXPLAIN ANALYZE: planning 0.55 ms, execution 0.35 ms); prepared once per
-        connection, each message only executes it. Django leaves psycopg's automatic preparing
-        off, so it is asked for here.
-        """
-
-        def execute(
-            self, query: Any, params: Any = None, *, prepare: bool | None = True, binary: bool | None = None
-        ) -> Any:
-            return super().execute(query, params, prepare=prepare, binary=binary)  # type: ignore[misc]
-
-    return PreparedCursor
-
-
-def _prepared_cursor() -> Any:
-    """Django's cursor wrapper (query logging, error wrapping) around a preparing psycopg cursor."""
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        # Django opens connections with preparing off (None refuses even prepare=True). Its own
-        # cursors bind client-side and never prepare, so this enables it for this cursor alone.
-        raw.prepare_threshold = 5
-    with connection.wrap_database_errors:
-        # _prepare_cursor is how Django wraps every cursor it creates (debug logging, thread checks).
-        return connection._prepare_cursor(_prepared_cursor_class()(raw))  # type: ignore[attr-defined]
+    @classmethod
+    def read(cls, names: Sequence[str], values: Sequence[Any]) -> _FastRow:
+        row = dict(zip(names, values, strict=True))
+        contact = _model_from(Contact, "ct__", row)
+        conversation = _model_from(Conversation, "cv__", row)
+        parts: dict[str, dict[str, Any]] = {}
+        for name, value in row.items():
+            part, sep, column = name.partition("__")
+            if sep and part not in ("ct", "cv"):
+                parts.setdefault(part, {})[column] = value
+        return cls(
+            channel_same=bool(row["channel_same"]),
+            event_id=row["event_id"],
+            contact_changed=bool(row["contact_changed"]),
+            message_id=row["message_id"],
+            contact=contact,
+            conversation=conversation,
+            parts=parts,
+        )
 
 
-_FAST_HEAD = 8  # the values before the contact's and conversation's columns in the statement's row
+def _model_from(model: type[M], prefix: str, row: Mapping[str, Any]) -> M | None:
+    """A model instance from its prefixed raw columns, converted as the ORM converts them (JSON text to
+    dicts); None when the row has no such instance (the primary key is NULL)."""
+    fields = list(model._meta.concrete_fields)
+    values = [row[f"{prefix}{_column(f)}"] for f in fields]
+    if values[[f.primary_key for f in fields].index(True)] is None:
+        return None
+    converted = [
+        f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
+        for f, v in zip(fields, values, strict=True)
+    ]
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
 
 
 def _customer_message_ingest_fast(
     *, channel: Channel, parsed: ParsedEvent, raw_body: str, channel_version: str | None = None
 ) -> IngestResult | None:
-    """The delivery stored (and usually measured) by one statement, or None (nothing written) when the
-    customer is new."""
-    from monitoring.models import WaitingPeriod
-    from monitoring.services.inbound import inbound_plan, inbound_policy_forget
-
+    """The delivery stored by one statement, or None (nothing written) when the customer is new."""
     normalized = parsed.messages[0]
     result = IngestResult(ignored=list(parsed.ignored))
     message = _message_build(channel=channel, normalized=normalized)
@@ -616,91 +605,58 @@ def _customer_message_ingest_fast(
     )
     name = normalized.contact_name[:200]
     extra = dict(normalized.contact_extra)
-    contact_params: list[Any] = [name, name]
-    for key, value in extra.items():
-        contact_params += [key, json.dumps(value)]
-    plan = inbound_plan(shop_id=channel.shop_id, sent_at=normalized.sent_at)
-    if plan is not None:
-        policy = plan.policy
-        policy_params: list[Any] = [
-            channel.shop_id,
-            policy.first_reply_target_s,
-            policy.reply_target_s,
-            policy.timezone,
-            policy.business_hours_json,
-        ]
-        first_target, reply_target = policy.first_reply_target_s, policy.reply_target_s
-        first_deadline, reply_deadline = plan.first_deadline, plan.reply_deadline
-    else:
-        # No policy yet: nothing matches, so a period is left to the task (which creates the policy).
-        policy_params = [channel.shop_id, 0, 0, "", "null"]
-        first_target = reply_target = 0
-        first_deadline = reply_deadline = normalized.sent_at
-    now = timezone.now()
-    pcid = normalized.platform_conversation_id
-    params: list[Any] = [
-        channel_version,
-        channel.pk,
-        channel_version,
-        channel.pk,
-        normalized.contact_external_id,
-        *_insert_params(message, {"conversation_id": []}),
-        *policy_params,
-        channel.shop_id,
-        WaitingPeriod.Kind.FIRST,
-        WaitingPeriod.Kind.REPLY,
-        first_target,
-        reply_target,
-        first_deadline,
-        reply_deadline,
-        now,
-        now,
-        now,
-        Conversation.Status.OPEN,
-        pcid,
-        pcid,
-        name,
-        name,
-        json.dumps(extra),
-        *contact_params,
-        *_insert_params(
-            event,
-            {
-                "outcome": [WebhookEvent.Outcome.ACCEPTED, WebhookEvent.Outcome.DUPLICATE],
-                "messages_stored": [],
-            },
-        ),
-    ]
-    with _prepared_cursor() as cursor:
-        cursor.execute(_fast_sql(len(extra)), params)
-        row = cursor.fetchone()
-    assert row is not None  # the statement always answers one row
-    if not row[7]:
-        raise ChannelChangedError(channel.pk)
-    if row[_FAST_HEAD] is None:
+    given = StatementInput(shop_id=channel.shop_id, channel_id=channel.pk, sent_at=normalized.sent_at)
+    parts: list[tuple[StatementPart, Mapping[str, Any]]] = []
+    for part in statement_parts():
+        part_params = part.params(given)
+        if part_params is not None:
+            parts.append((part, part_params))
+    params: dict[str, Any] = {
+        "channel_version": channel_version,
+        "channel_id": channel.pk,
+        "contact_external_id": normalized.contact_external_id,
+        "contact_name": name,
+        "contact_extra": json.dumps(extra),
+        "conversation_open": Conversation.Status.OPEN,
+        "platform_conversation_id": normalized.platform_conversation_id,
+        "event_accepted": WebhookEvent.Outcome.ACCEPTED,
+        "event_duplicate": WebhookEvent.Outcome.DUPLICATE,
+        **_insert_params(message, "m_", tuple(_MESSAGE_COMPUTED)),
+        **_insert_params(event, "e_", tuple(_EVENT_COMPUTED)),
+    }
+    for i, (key, value) in enumerate(extra.items()):
+        params[f"x_key_{i}"] = key
+        params[f"x_value_{i}"] = json.dumps(value)
+    for _part, part_params in parts:
+        params.update(part_params)
+    with prepared_cursor() as cursor:
+        cursor.execute(_fast_sql(len(extra), tuple(part.name for part, _ in parts)), params)
+        row = _FastRow.read([c.name for c in cursor.description], cursor.fetchone())
+    if not row.channel_same:
+        raise _ChannelChanged(channel.pk)
+    if row.contact is None:
         return None  # a new customer: the general path creates the contact and conversation
-    result.event_id = row[0]
-    contact_fields = list(Contact._meta.concrete_fields)
-    conversation_fields = list(Conversation._meta.concrete_fields)
-    contact = _from_row(Contact, contact_fields, row[_FAST_HEAD : _FAST_HEAD + len(contact_fields)])
-    if row[1]:
+    assert row.event_id is not None  # a known customer: the raw event is always inserted
+    result.event_id = row.event_id
+    contact = row.contact
+    if row.contact_changed:
         if name:
             contact.name = name
         contact.extra = {**contact.extra, **extra}
-    conversation_values = row[_FAST_HEAD + len(contact_fields) :]
-    if row[2] is None:
+    if row.message_id is None or row.conversation is None:
         # Already stored: the platform retried, or another delivery carried the same message.
         existing = Message.objects.filter(channel=channel, platform_message_id=normalized.platform_message_id).first()
         if existing is not None and existing.source == Message.Source.INBOX:
             with transaction.atomic():
-                _own_send_confirm(existing)
+                _own_send_confirm(existing, result=result)
                 WebhookEvent.objects.filter(pk=result.event_id).update(outcome=WebhookEvent.Outcome.ACCEPTED)
+                messages_stored_announce(messages=result.stored)
             result.matched_own_sends += 1
         else:
             result.duplicates += 1
     else:
-        conversation = _from_row(Conversation, conversation_fields, conversation_values)
-        message.pk = row[2]
+        conversation = row.conversation
+        message.pk = row.message_id
         message._state.adding = False
         message.conversation = conversation
         conversation.channel = channel
@@ -708,13 +664,9 @@ def _customer_message_ingest_fast(
         if conversation.last_message_id == message.pk:
             conversation.last_message = message
         result.created.append(message.pk)
+        result.stored.append(StoredMessage.of(message, MessageChange.CREATED, statement=row.parts))
+        # One statement, committed already: both run at once.
         message_events_publish(message=message, conversation=conversation)
-        measured, period_id, deadline_at, policy_same = row[3], row[4], row[5], row[6]
-        if period_id is not None:
-            period_deadline_arm_enqueue(period_id=period_id, deadline_at=deadline_at)
-        if not measured:
-            if plan is not None and not policy_same:
-                inbound_policy_forget(shop_id=channel.shop_id)
-            message_followups_enqueue(message_ids=result.created)
+        messages_stored_announce(messages=result.stored)
     _ingested_log(channel=channel, result=result)
     return result

@@ -15,13 +15,9 @@ from django.utils.translation import gettext as _
 
 from inbox.adapters import get_adapter
 from inbox.adapters.base import OutboundContext, PlatformAdapter, SendError
+from inbox.hooks import MessageChange, StoredMessage, messages_stored_announce
 from inbox.models import Channel, Conversation, Member, Message, Platform
-from inbox.services.events import (
-    conversation_updated_publish,
-    message_events_publish,
-    message_followups_enqueue,
-    message_updated_publish,
-)
+from inbox.services.events import conversation_updated_publish, message_events_publish, message_updated_publish
 from inbox.services.ingest import conversation_note_message
 
 logger = logging.getLogger("balas.replies")
@@ -73,6 +69,7 @@ def reply_send(*, conversation: Conversation, member: Member, text: str) -> Mess
             status=Message.Status.PENDING,
             sent_by=member,
         )
+        messages_stored_announce(messages=[StoredMessage.of(message, MessageChange.CREATED)])
         message_events_publish(message=message, conversation=conversation)
     return _deliver(message=message, conversation=conversation, adapter=adapter)
 
@@ -100,6 +97,7 @@ def reply_retry(*, message: Message, member: Member) -> Message:
         if not claimed:
             raise _refuse(conversation.pk, _("Hanya balasan yang gagal terkirim yang bisa dikirim ulang."))
         message = Message.objects.select_related("sent_by__user").get(pk=message.pk)
+        messages_stored_announce(messages=[StoredMessage.of(message, MessageChange.STATUS)])
         message_updated_publish(message=message)
     logger.info("reply.retry message=%s member=%s", message.pk, member.pk)
     return _deliver(message=message, conversation=conversation, adapter=adapter)
@@ -178,15 +176,13 @@ def _sent(*, message: Message, conversation: Conversation, platform_message_id: 
         .exclude(pk=ours.pk)
         .first()
     )
+    announced: list[StoredMessage] = []
     if echo is not None:
         # The platform's echo of this very send was stored before its answer reached us:
-        # one message, so ours (with its author) stays and the echo goes.
+        # one message, so ours (with its author) stays and the echo goes. The echo may already
+        # have been measured: the announcement lets monitoring take that out of its figures.
         logger.info("reply.echo_merged message=%s echo=%s", ours.pk, echo.pk)
-        # The echo may already have been measured: its measurement goes through the monitoring
-        # service so the dashboard's rollups lose it too (a cascade would bypass them).
-        from monitoring.services.rollups import reply_measurements_delete
-
-        reply_measurements_delete(message_ids=[echo.pk])
+        announced.append(StoredMessage.of(echo, MessageChange.REMOVED))
         echo.delete()
         locked_conversation.refresh_from_db()
         if locked_conversation.last_message_id is None:
@@ -201,7 +197,8 @@ def _sent(*, message: Message, conversation: Conversation, platform_message_id: 
         fields += ["status", "error"]
     ours.save(update_fields=fields)
     conversation_note_message(conversation=locked_conversation, message=ours)
-    message_followups_enqueue(message_ids=[ours.pk])
+    announced.append(StoredMessage.of(ours, MessageChange.SENT))
+    messages_stored_announce(messages=announced)
     message_updated_publish(message=ours)
     conversation_updated_publish(conversation=locked_conversation)
     logger.info(
@@ -217,6 +214,7 @@ def _failed(*, message: Message, reason: str) -> Message:
         ours.status = Message.Status.FAILED
         ours.error = reason[:500]
         ours.save(update_fields=["status", "error", "updated_at"])
+        messages_stored_announce(messages=[StoredMessage.of(ours, MessageChange.STATUS)])
         message_updated_publish(message=ours)
         logger.warning("reply.failed message=%s conversation=%s reason=%s", ours.pk, ours.conversation_id, reason[:200])
     else:

@@ -1,31 +1,7 @@
-"""Every write of the monitoring side. Tasks, views and the sweep call only these."""
+"""Every write of the monitoring side; tasks, views, the sweep and the receivers call only these.
 
-from monitoring.services.alerts import alert_acknowledge, alert_payload, alert_raise, terse_alert_record
-from monitoring.services.email import alert_emails_flush
-from monitoring.services.periods import (
-    bursts_compute,
-    deadline_arm,
-    is_human_reply,
-    period_deadline_check,
-    waiting_periods_update,
-)
-from monitoring.services.policy import PolicyError, policy_clean, policy_for_shop, policy_update
-from monitoring.services.sweep import monitoring_sweep
-
-__all__ = [
-    "PolicyError",
-    "alert_acknowledge",
-    "alert_emails_flush",
-    "alert_payload",
-    "alert_raise",
-    "bursts_compute",
-    "deadline_arm",
-    "is_human_reply",
-    "monitoring_sweep",
-    "period_deadline_check",
-    "policy_clean",
-    "policy_for_shop",
-    "policy_update",
-    "terse_alert_record",
-    "waiting_periods_update",
-]
+The modules stand in layers, each importing only those below it (tests/architecture checks that no
+import circle exists): alerts, email, deadlines and waiting (the rules); periods (measuring); overdue
+(what happens at a deadline); policy; sweep. Nothing is re-exported here, so importing one module
+never runs the others.
+"""

@@ -13,38 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inbox.models import Conversation, Member, Message
-from inbox.realtime import event_publish
+from monitoring.events import ALERT_CREATED, ALERT_UPDATED, alert_event_publish
 from monitoring.models import Alert, WaitingPeriod
 from monitoring.services.email import alert_email_queue
 
 logger = logging.getLogger("balas.monitoring")
 
 SLOW_KINDS = (Alert.Kind.SLOW_FIRST_REPLY, Alert.Kind.SLOW_REPLY)
-
-
-def alert_payload(alert: Alert) -> dict[str, Any]:
-    """The `alert` object of `alert.created` / `alert.updated` events (and of the API)."""
-    return {
-        "id": alert.pk,
-        "kind": alert.kind,
-        "state": alert.state,
-        "conversation_id": alert.conversation_id,
-        "assignee_id": alert.assignee_id,
-        "member_id": alert.member_id,
-        "title": alert.title,
-        "detail": alert.detail,
-        "reasons": list(alert.reasons or []),
-        "suggestion": alert.suggestion,
-        "count": alert.count,
-        "latency_seconds": alert.latency_seconds,
-        "created_at": alert.created_at.isoformat() if alert.created_at else None,
-        "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None,
-        "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
-    }
-
-
-def _publish(alert: Alert, event_type: str) -> None:
-    event_publish(shop_id=alert.shop_id, event_type=event_type, payload={"alert": alert_payload(alert)})
 
 
 def _contact_name(conversation: Conversation) -> str:
@@ -98,7 +73,7 @@ def alert_raise(
             if existing is None:
                 raise
             return existing, False
-        _publish(alert, "alert.created")
+        alert_event_publish(alert, ALERT_CREATED)
         transaction.on_commit(lambda: alert_email_queue(shop_id=alert.shop_id))
     logger.info("alert.raised alert=%s kind=%s conversation=%s", alert.pk, kind, conversation.pk)
     return alert, True
@@ -181,7 +156,7 @@ def slow_alerts_bulk_raise(*, periods: Sequence[WaitingPeriod], now: datetime) -
         alert._state.db = connection.alias
         created.append(alert)
     for alert in created:
-        _publish(alert, "alert.created")
+        alert_event_publish(alert, ALERT_CREATED)
         logger.info("alert.raised alert=%s kind=%s conversation=%s", alert.pk, alert.kind, alert.conversation_id)
     for shop_id in sorted({alert.shop_id for alert in created}):
         transaction.on_commit(functools.partial(alert_email_queue, shop_id=shop_id))
@@ -217,6 +192,7 @@ def slow_alerts_resolve(*, period: WaitingPeriod, latency_seconds: float | None)
     changed = 0
     now = timezone.now()
     for alert in Alert.objects.select_for_update().filter(waiting_period=period, kind__in=SLOW_KINDS):
+        alert.conversation = period.conversation  # for the event's contact name, read already
         fields: list[str] = []
         if alert.state != Alert.State.RESOLVED:
             alert.state = Alert.State.RESOLVED
@@ -227,7 +203,7 @@ def slow_alerts_resolve(*, period: WaitingPeriod, latency_seconds: float | None)
             fields.append("latency_seconds")
         if fields:
             alert.save(update_fields=[*fields, "updated_at"])
-            _publish(alert, "alert.updated")
+            alert_event_publish(alert, ALERT_UPDATED)
             logger.info("alert.resolved alert=%s latency=%s", alert.pk, latency_seconds)
             changed += 1
     return changed
@@ -267,7 +243,7 @@ def terse_alert_record(*, conversation: Conversation, reply: Message, verdict: A
         grouped.save(
             update_fields=["message_ids", "count", "message", "reasons", "suggestion", "detail", "title", "updated_at"]
         )
-        _publish(grouped, "alert.updated")
+        alert_event_publish(grouped, ALERT_UPDATED)
         logger.info("alert.grouped alert=%s count=%s", grouped.pk, grouped.count)
         return grouped
     alert, _created = alert_raise(
@@ -292,6 +268,6 @@ def alert_acknowledge(*, alert_id: int, member: Member) -> Alert:
         alert.acknowledged_at = timezone.now()
         alert.acknowledged_by = member
         alert.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "updated_at"])
-        _publish(alert, "alert.updated")
+        alert_event_publish(alert, ALERT_UPDATED)
         logger.info("alert.acknowledged alert=%s member=%s", alert.pk, member.pk)
     return alert

@@ -1,103 +1,72 @@
-"""The slow-reply alerts of every waiting period due by now, raised together in one transaction.
+"""Arming a waiting period's deadline check, so the slow-reply alert comes at the deadline itself.
 
 One alert per deadline task cost about ten statements, and with 10,000 deadlines in a minute the
 worker fell a minute behind; with the alerts raised in batches it still did, running one Celery
 task per deadline (about 9 ms each in the worker under that load, most of it Celery's own work and
 the read that finds the period alerted already). So deadlines are armed in buckets: one ETA task per
 half second of deadlines (`deadline_bucket_arm`, a Redis SET NX per bucket), fired at the bucket's
-end, which raises every period due by then in batches (`due_slow_alerts_raise`: oldest deadline
-first, up to a cap, one transaction each) and then checks one by one what the batches left in its
-bucket. An alert is thus raised at most half a second after its deadline (plus the worker's
-delay), never before. A deadline that is far off still goes in per-period steps, and one already
-past when armed is checked alone at once (monitoring.services.periods.deadline_arm); the sweep
-uses the same services.
-
-Why this cannot deadlock: every writer of a conversation's periods locks the conversation row
-first, then the periods (waiting_periods_update, the webhook's fast path). The batch locks each
-period together with its conversation in one statement with SKIP LOCKED, so it never waits for
-either: a conversation being measured right now, or a period another batch holds, is skipped and
-left to its own task, which waits in the usual order (conversation, then period). The alert
-INSERT's foreign-key checks take key-share locks on rows this transaction already holds (the
-conversation, the period) or that no code locks for update (the shop, the assignee). A transaction
-that never waits for a lock cannot be part of a deadlock cycle.
+end, which raises every period due by then (monitoring.services.overdue). An alert is thus raised
+at most half a second after its deadline (plus the worker's delay), never before. A deadline that
+is far off still goes in per-period steps, and one already past when armed is checked alone at once.
+If the broker is down the sweep raises the alert instead.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from inbox.models import Message
-from monitoring.models import Alert, WaitingPeriod
-from monitoring.services.alerts import SLOW_KINDS, slow_alerts_bulk_raise
-from monitoring.services.periods import human_reply_q, period_deadline_check
+from monitoring.business_hours import business_deadline
+from monitoring.models import ShopPolicy, WaitingPeriod
+from monitoring.scheduling import DEADLINE_CHECK, DEADLINES_DUE, task_queue
 
 logger = logging.getLogger("balas.monitoring")
 
-# Enough to catch up a minute of 10,000 deadlines in a few transactions; small enough that one
-# transaction (and the locks it holds on the conversations) stays well under a second.
-DEADLINE_BATCH = 500
 # Deadlines within this many seconds share one task, fired at the end of their bucket: the most an
 # alert waits for its bucket (the lateness target is 2 s at the 99th percentile).
 DEADLINE_BUCKET_S = 0.5
-# A bucket's task raises at most this many batches (a backlog after an outage: the next buckets and
-# the sweep go on from there).
-_BUCKET_BATCHES = 20
 
 
-@dataclass
-class DeadlineBatch:
-    alerts: list[Alert]  # created by this batch
-    locked: int  # periods it locked (more than `alerts` when some were alerted meanwhile)
+def target_seconds(policy: ShopPolicy, kind: str) -> int:
+    """The policy's target for a period of this kind (first reply of the conversation, or a later one)."""
+    return policy.first_reply_target_s if kind == WaitingPeriod.Kind.FIRST else policy.reply_target_s
 
 
-def due_slow_alerts_raise(*, since: datetime | None = None, limit: int | None = None) -> DeadlineBatch:
-    """Raise the slow alerts of open, unalerted periods past their deadline (from `since` on).
+def period_deadline(policy: ShopPolicy, kind: str, started_at: datetime) -> tuple[int, datetime]:
+    """(target, deadline) of a period of `kind` that started at `started_at`, in business time."""
+    target = target_seconds(policy, kind)
+    return target, business_deadline(started_at, target, policy.business_hours, policy.timezone)
 
-    Checked under the row locks (PostgreSQL re-evaluates the conditions on the newest version of
-    a row it locks, and nobody can change it after that until this commits): the period is still
-    open and its deadline, wherever a policy change moved it, is past. Left out: a period whose
-    conversation has a human reply since the period began. That reply is not measured yet (its
-    measurement would have ended the period); the customer was answered, so the period's own
-    check measures it first and never alerts (periods._unmeasured_reply_measure).
+
+def deadline_arm_on_commit(*, period_id: int, deadline_at: datetime) -> None:
+    transaction.on_commit(lambda: deadline_arm(period_id=period_id, deadline_at=deadline_at))
+
+
+def deadline_arm(*, period_id: int, deadline_at: datetime) -> None:
+    """Schedule the deadline check: with the other deadlines of its bucket (half a second), alone if
+    the deadline has passed already, or a re-arm step of this period if the deadline is far off.
+
+    Called after the period's commit. A worker holds ETA tasks in memory and the Redis broker
+    redelivers any unacknowledged task after its visibility timeout, so no single wait may come
+    near it: long waits go in steps.
     """
-    started = time.perf_counter()
-    limit = limit or DEADLINE_BATCH
     now = timezone.now()
-    replied = Message.objects.filter(
-        human_reply_q(), conversation_id=OuterRef("conversation_id"), sent_at__gte=OuterRef("started_at")
-    )
-    alerted = Alert.objects.filter(waiting_period_id=OuterRef("pk"), kind__in=SLOW_KINDS)
-    # Open and due: the partial index waitingperiod_open_deadline, read in deadline order.
-    due = WaitingPeriod.objects.filter(ended_at__isnull=True, deadline_at__lte=now)
-    if since is not None:
-        due = due.filter(deadline_at__gte=since)
-    with transaction.atomic():
-        periods = list(
-            due.filter(~Exists(alerted), ~Exists(replied))
-            .select_related("conversation__contact")
-            .order_by("deadline_at")
-            # NO KEY UPDATE: enough to keep out every writer of these rows (they lock FOR UPDATE),
-            # while the key-share locks of inserts that refer to them (the alert's) still pass.
-            .select_for_update(of=("self", "conversation"), no_key=True, skip_locked=True)[:limit]
-        )
-        alerts = slow_alerts_bulk_raise(periods=periods, now=now)
-    if periods:
-        logger.info(
-            "deadline.batch raised=%d locked=%d ms=%.1f",
-            len(alerts),
-            len(periods),
-            (time.perf_counter() - started) * 1000,
-        )
-    return DeadlineBatch(alerts=alerts, locked=len(periods))
+    step = timedelta(seconds=settings.BALAS_DEADLINE_ARM_STEP_S)
+    bucket_end = deadline_bucket_end(deadline_at)
+    if deadline_at - now > step:
+        task_queue(DEADLINE_CHECK, (period_id, deadline_at.isoformat()), eta=now + step)
+    elif bucket_end <= now:
+        # Past (measured late, or a policy change moved it back): its bucket's task may have run
+        # already, so it is checked alone, at once.
+        task_queue(DEADLINE_CHECK, (period_id, deadline_at.isoformat()), eta=deadline_at)
+    else:
+        deadline_bucket_arm(bucket_end=bucket_end)
 
 
 def deadline_bucket_end(deadline_at: datetime) -> datetime:
@@ -109,11 +78,9 @@ def deadline_bucket_arm(*, bucket_end: datetime) -> None:
     """Queue the bucket's task for its end, unless a deadline armed before did.
 
     The caller arms after the period's commit and only for a bucket that ends in the future, so the
-    task, when it fires, reads the period. Raises if the task cannot be queued (the caller logs it;
-    the sweep raises the alert).
+    task, when it fires, reads the period. If the task cannot be queued, the mark is taken back (the
+    next deadline of the bucket tries again) and the sweep raises whatever is left.
     """
-    from monitoring.tasks import deadlines_due
-
     key = f"monitoring:deadline-bucket:{round(bucket_end.timestamp() * 1000)}"
     # Long enough to outlive the bucket: after its end, arming never looks at the key.
     ttl = max(1, math.ceil((bucket_end - timezone.now()).total_seconds())) + 60
@@ -123,53 +90,22 @@ def deadline_bucket_arm(*, bucket_end: datetime) -> None:
     except Exception:
         # Redis trouble: queue anyway (a second task for a bucket raises nothing twice).
         logger.warning("deadline.bucket_mark_failed bucket=%s", bucket_end.isoformat(), exc_info=True)
-    try:
-        deadlines_due.apply_async((bucket_end.isoformat(),), eta=bucket_end)
-    except Exception:
+    if not task_queue(DEADLINES_DUE, (bucket_end.isoformat(),), eta=bucket_end):
         try:
             cache.delete(key)
         except Exception:
             logger.warning("deadline.bucket_mark_failed bucket=%s", bucket_end.isoformat(), exc_info=True)
-        raise
 
 
-def deadline_bucket_check(*, bucket_end: datetime) -> int:
-    """At a bucket's end: raise every period due by now, then, alone, what the batches left in it.
-
-    Left by a batch: periods with a reply not measured yet (measured first, never alerted) and
-    periods whose rows another transaction held (the one-period check waits for them). Returns the
-    alerts raised.
-    """
-    from monitoring.tasks import deadlines_due
-
-    if timezone.now() < bucket_end:
-        # Fired a hair early: a deadline of this bucket may not be due yet, so come back at its end.
-        deadlines_due.apply_async((bucket_end.isoformat(),), eta=bucket_end)
-        return 0
-    # From this bucket on: the buckets before it fired first (a worker fires ETA tasks in order).
-    return due_slow_alerts_settle(
-        since=bucket_end - timedelta(seconds=DEADLINE_BUCKET_S), until=bucket_end, batches=_BUCKET_BATCHES
-    )
-
-
-def due_slow_alerts_settle(
-    *, since: datetime | None, until: datetime, batches: int, limit: int = DEADLINE_BATCH
-) -> int:
-    """Batches of `due_slow_alerts_raise` (from `since`), then alone each period due by `until` they
-    left: one with a reply not measured yet (measured first, never alerted) or rows another
-    transaction held (the one-period check waits for them). Returns the alerts raised."""
-    raised = 0
-    for _ in range(batches):
-        batch = due_slow_alerts_raise(since=since, limit=limit)
-        raised += len(batch.alerts)
-        if batch.locked < limit:
-            break
-    left = WaitingPeriod.objects.filter(ended_at__isnull=True, deadline_at__lte=until)
-    if since is not None:
-        left = left.filter(deadline_at__gt=since)
-    for period_id in list(
-        left.exclude(alerts__kind__in=SLOW_KINDS).order_by("deadline_at").values_list("pk", flat=True)[:limit]
-    ):
-        if period_deadline_check(period_id=period_id) is not None:
-            raised += 1
-    return raised
+def open_period_deadlines_refresh(*, policy: ShopPolicy) -> int:
+    """After a policy change: recompute the open periods' targets and deadlines, re-arm them."""
+    changed = 0
+    for period in WaitingPeriod.objects.select_for_update().filter(shop_id=policy.shop_id, ended_at__isnull=True):
+        target, deadline = period_deadline(policy, period.kind, period.started_at)
+        if deadline != period.deadline_at or target != period.target_seconds:
+            period.deadline_at = deadline
+            period.target_seconds = target
+            period.save(update_fields=["deadline_at", "target_seconds", "updated_at"])
+            deadline_arm_on_commit(period_id=period.pk, deadline_at=deadline)
+            changed += 1
+    return changed

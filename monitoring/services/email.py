@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 
 from inbox.models import Member
 from monitoring.models import Alert, ShopPolicy
+from monitoring.scheduling import ALERT_EMAIL_SEND, task_queue
 from monitoring.services.policy import policy_for_shop
 
 logger = logging.getLogger("balas.monitoring")
@@ -60,12 +61,7 @@ def alert_email_queue(*, shop_id: int) -> None:
     except Exception:
         # Redis trouble: queue anyway (if that fails too, the sweep e-mails the alert).
         logger.warning("alert.email_mark_failed shop=%s", shop_id, exc_info=True)
-    from monitoring.tasks import alert_email_send
-
-    try:
-        alert_email_send.delay(shop_id)
-    except Exception:
-        logger.warning("tasks.enqueue_failed task=alert_email_send shop=%s", shop_id, exc_info=True)
+    if not task_queue(ALERT_EMAIL_SEND, (shop_id,)):
         alert_email_queued_clear(shop_id=shop_id)
 
 
@@ -175,13 +171,7 @@ def _summary_schedule(*, policy: ShopPolicy, due: datetime, now: datetime) -> No
     policy.save(update_fields=["alert_email_scheduled_for", "updated_at"])
 
     def _queue() -> None:
-        from monitoring.tasks import alert_email_send
-
-        try:
-            alert_email_send.apply_async((shop_id,), eta=due)
-        except Exception:
-            logger.warning("tasks.enqueue_failed task=alert_email_send shop=%s", shop_id, exc_info=True)
-        else:
+        if task_queue(ALERT_EMAIL_SEND, (shop_id,), eta=due):
             _queued_mark(shop_id=shop_id, until=due)
 
     transaction.on_commit(_queue)

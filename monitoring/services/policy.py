@@ -11,6 +11,8 @@ from django.db import transaction
 from inbox.models import Shop
 from monitoring.business_hours import ScheduleError, business_hours_clean, timezone_clean
 from monitoring.models import ShopPolicy
+from monitoring.services.deadlines import open_period_deadlines_refresh
+from monitoring.services.rollups import rollups_rebuild
 
 logger = logging.getLogger("balas.monitoring")
 
@@ -89,8 +91,6 @@ def policy_clean(data: object) -> dict[str, Any]:
 def policy_update(*, shop_id: int, data: object) -> ShopPolicy:
     """Change the policy; open waiting periods get their deadlines recomputed and re-armed, and a new time
     zone rebuilds the dashboard's rollups."""
-    from monitoring.services.periods import open_period_deadlines_refresh
-
     cleaned = policy_clean(data)
     policy = policy_for_shop(shop_id=shop_id)
     policy = ShopPolicy.objects.select_for_update().get(pk=policy.pk)
@@ -102,8 +102,6 @@ def policy_update(*, shop_id: int, data: object) -> ShopPolicy:
         open_period_deadlines_refresh(policy=policy)
         if "timezone" in changed:
             # The dashboard's rollups are per local day and hour: recount them in the new time zone.
-            from monitoring.services.rollups import rollups_rebuild
-
             rollups_rebuild(shop_id=shop_id)
         logger.info("policy.updated shop=%s fields=%s", shop_id, ",".join(changed))
     return policy

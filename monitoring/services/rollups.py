@@ -36,6 +36,7 @@ from django.utils import timezone as dj_timezone
 from inbox.models import Shop
 from monitoring.histogram import bucket_of, counts_add, counts_decode, counts_encode
 from monitoring.models import ReplyMeasurement, ReplyRollupDay, ReplyRollupHour, ReplyRollupState
+from monitoring.reports import report_timezone
 
 logger = logging.getLogger("balas.monitoring")
 
@@ -258,8 +259,6 @@ def _row_apply(model: type[ReplyRollupDay] | type[ReplyRollupHour], key: dict[st
 
 def rollup_timezone(shop_id: int) -> ZoneInfo:
     """The time zone the reports use for this shop (monitoring.reports.report_timezone)."""
-    from monitoring.reports import report_timezone
-
     return report_timezone(Shop.objects.only("timezone").get(pk=shop_id))
 
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from inbox.models import Message
 from monitoring.models import SweepCursor
-from monitoring.services.deadlines import due_slow_alerts_settle
 from monitoring.services.email import alert_emails_flush, due_email_shops
+from monitoring.services.overdue import due_slow_alerts_settle
 from monitoring.services.periods import waiting_periods_update
 
 logger = logging.getLogger("balas.monitoring")

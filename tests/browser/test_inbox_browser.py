@@ -99,7 +99,7 @@ def send(page: Any, text: str) -> None:
 def publish(shop_id: int, event_type: str, payload: dict[str, Any]) -> None:
     """event_publish from a plain thread: this one runs Playwright's event loop."""
     thread = threading.Thread(
-        target=event_publish, kwargs={"shop_id": shop_id, "event_type": event_type, "payload": payload}
+        target=event_publish, kwargs={"shop_id": shop_id, "event": {"type": event_type, **payload}}
     )
     thread.start()
     thread.join()

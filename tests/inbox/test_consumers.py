@@ -15,6 +15,8 @@ from django.test import Client
 from config.asgi import application
 from inbox.models import Conversation, Member, Message
 from inbox.realtime import event_publish
+from monitoring.events import alert_audience
+from monitoring.models import Alert
 from tests.conftest import post_webhook, sample, signed_headers
 from tests.factories import ChannelFactory, MemberFactory, ShopFactory
 
@@ -247,7 +249,11 @@ def test_admin_sees_alerts_of_own_or_unassigned_chats_owner_sees_all(two_shops: 
 
         def _publish() -> None:
             for alert_id, assignee in ((1, other_admin.pk), (2, None), (3, admin.pk)):
-                event_publish(shop_id=shop_id, event_type="alert.created", payload={"alert": alert(alert_id, assignee)})
+                event_publish(
+                    shop_id=shop_id,
+                    event={"type": "alert.created", "alert": alert(alert_id, assignee)},
+                    audience=alert_audience(Alert(shop_id=shop_id, assignee_id=assignee)),
+                )
 
         await sync_to_async(_publish)()
         assert [await receive(owner_socket) for _ in range(3)] == [

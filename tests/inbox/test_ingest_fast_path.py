@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from inbox.models import Channel, Contact, Conversation, Message, WebhookEvent
 from inbox.realtime import layer_events, shop_group
 from inbox.services import ingest
-from monitoring.services.inbound import inbound_plan
 from monitoring.services.policy import policy_for_shop
+from monitoring.services.waiting import policy_copy
 from tests.conftest import post_webhook, signed_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -175,9 +175,9 @@ def test_fast_path_stores_what_the_general_path_stores(client, shop, monkeypatch
 def test_known_customer_message_is_one_statement(client, channels):
     channel = channels["whatsapp"]
     send(client, channel, message_id="a", wa_id="628111", name="Ani", text="halo", at=T0)
-    # The process reads the shop's policy once (monitoring.services.inbound), not per message.
+    # The process reads the shop's policy once (monitoring.services.waiting), not per message.
     policy_for_shop(shop_id=channel.shop_id)
-    inbound_plan(shop_id=channel.shop_id, sent_at=T0)
+    policy_copy(shop_id=channel.shop_id)
     raw = wa_body(channel, message_id="b", wa_id="628111", name="Ani", text="ready?", at=T0 + timedelta(minutes=1))
     with CaptureQueriesContext(connection) as queries:
         assert post_webhook(client, "whatsapp", raw, signed_headers(channel, raw)).status_code == 200

@@ -31,12 +31,13 @@ from django.utils import timezone
 
 from inbox.models import Conversation, Member, Shop
 from inbox.realtime import layer_events, shop_group
+from monitoring.api.serializers import AlertSerializer
 from monitoring.models import Alert, WaitingPeriod
-from monitoring.services import deadlines
-from monitoring.services.alerts import alert_payload, alert_raise
-from monitoring.services.deadlines import due_slow_alerts_raise
+from monitoring.services import deadlines, overdue
+from monitoring.services.alerts import alert_raise
 from monitoring.services.email import alert_emails_flush
-from monitoring.services.periods import period_deadline_check, waiting_periods_update
+from monitoring.services.overdue import due_slow_alerts_raise, period_deadline_check
+from monitoring.services.periods import waiting_periods_update
 from monitoring.services.sweep import monitoring_sweep, overdue_periods_check
 from monitoring.tasks import alert_email_send
 from tests.factories import ChannelFactory, ConversationFactory, MemberFactory, MessageFactory, ShopFactory
@@ -182,7 +183,7 @@ def test_one_batch_raises_every_due_period_once_with_one_event_each(worker_facto
     assert all(e["type"] == "alert.created" for e in events)
     assert sorted(e["alert"]["id"] for e in events) == sorted(alerts)
     for event in events:
-        assert event["alert"] == alert_payload(alerts[event["alert"]["id"]])
+        assert event["alert"] == dict(AlertSerializer(alerts[event["alert"]["id"]]).data)
     # One e-mail task and one e-mail per shop, each with all of that shop's alerts.
     assert task_runs.of("monitoring.tasks.alert_email_send") == {glow.pk: 1, other.pk: 1}
     by_recipient = {m.to[0]: m for m in mail.outbox}
@@ -263,11 +264,11 @@ def test_a_bucket_fired_early_raises_nothing_before_its_end(shop):
     (period,) = _waiting(shop, 1, ago=4.0)  # due in a second
     bucket = deadlines.deadline_bucket_end(period.deadline_at)
     redis_flush()
-    assert deadlines.deadline_bucket_check(bucket_end=bucket) == 0  # its deadline has not passed
+    assert overdue.deadline_bucket_check(bucket_end=bucket) == 0  # its deadline has not passed
     assert not Alert.objects.exists()
     assert _queued_tasks() == ["monitoring.tasks.deadlines_due"]  # back at the bucket's end
     time.sleep(max(0.0, (bucket - timezone.now()).total_seconds()))
-    assert deadlines.deadline_bucket_check(bucket_end=bucket) == 1
+    assert overdue.deadline_bucket_check(bucket_end=bucket) == 1
     assert Alert.objects.get().waiting_period == period
 
 
@@ -318,7 +319,7 @@ def test_a_deadline_moved_by_a_policy_change_is_not_alerted_early(shop):
 
 def test_concurrent_batches_and_checks_never_raise_twice(shop, monkeypatch):
     """Four threads (own connections) race batches of 10 and single checks over 90 due periods."""
-    monkeypatch.setattr(deadlines, "DEADLINE_BATCH", 10)
+    monkeypatch.setattr(overdue, "DEADLINE_BATCH", 10)
     set_policy(shop, first=5, reply=5)
     periods = _waiting(shop, 90)
     ids = [p.pk for p in periods]

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from monitoring.business_hours import ALWAYS_OPEN
 from monitoring.models import Alert, ReplyMeasurement, WaitingPeriod
-from monitoring.services.periods import period_deadline_check, waiting_periods_update
+from monitoring.services.overdue import period_deadline_check
+from monitoring.services.periods import waiting_periods_update
 from monitoring.services.sweep import monitoring_sweep
 from tests.factories import ConversationFactory, MessageFactory
 from tests.monitoring.conftest import set_policy

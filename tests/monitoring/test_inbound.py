@@ -22,10 +22,10 @@ from django.db import connection
 from inbox.models import Channel, Conversation, Message
 from inbox.services import ingest
 from monitoring.business_hours import business_deadline
-from monitoring.models import MessageTrack, ReplyMeasurement, WaitingPeriod
-from monitoring.services.inbound import inbound_policy_forget
+from monitoring.models import ConversationWait, MessageTrack, ReplyMeasurement, WaitingPeriod
 from monitoring.services.periods import waiting_periods_update
 from monitoring.services.policy import policy_for_shop, policy_update
+from monitoring.services.waiting import policy_copy_forget
 from tests.inbox.test_ingest_fast_path import T0, reply, send
 from tests.support import redis_flush, running_worker, wait_for
 
@@ -102,8 +102,7 @@ def test_a_message_after_the_shops_reply_opens_its_period_in_the_webhook(client,
         opener.sent_at, policy.reply_target_s, policy.business_hours, policy.timezone
     )
     assert MessageTrack.objects.filter(message=opener).exists()
-    conversation = Conversation.objects.get(channel=whatsapp)
-    assert conversation.open_period_since == opener.sent_at
+    assert ConversationWait.objects.get(conversation__channel=whatsapp).open_period_since == opener.sent_at
     # No measuring task: the deadline check is armed instead, for this period.
     assert measure_tasks() == []
     assert deadline_tasks() == [f"({period.pk}, '{period.deadline_at.isoformat()}')"]
@@ -163,7 +162,7 @@ def test_a_shop_without_a_policy_row_is_left_to_the_task(client, shop):
         shop=shop, platform="whatsapp", name="A", account_id="111", secrets={"app_secret": "s"}
     )
     customer(client, channel, "m1", 0)
-    inbound_policy_forget(shop_id=shop.pk)
+    policy_copy_forget(shop_id=shop.pk)
     second = customer(client, channel, "m2", 1)
     wait_sent()
     assert f"({second.pk},)" in measure_tasks()
@@ -222,10 +221,11 @@ def state(channel: Channel) -> dict[str, Any]:
         for m in ReplyMeasurement.objects.filter(channel=channel).order_by("replied_at")
     ]
     conversation = Conversation.objects.get(channel=channel)
+    wait = ConversationWait.objects.get(conversation=conversation)
     return {
         "periods": periods,
         "measurements": measurements,
-        "conversation": (conversation.open_period_since, conversation.measured_reply_at, conversation.waiting_since),
+        "conversation": (wait.open_period_since, wait.measured_reply_at, conversation.waiting_since),
     }
 
 
@@ -253,15 +253,16 @@ def test_the_statement_and_the_task_leave_the_same_periods(client, shop, monkeyp
 
 
 def test_existing_conversations_are_backfilled_by_the_migration(client, whatsapp):
-    migration = importlib.import_module("inbox.migrations.0002_conversation_monitoring_state")
+    migration = importlib.import_module("monitoring.migrations.0003_conversation_wait")
     first = customer(client, whatsapp, "m1", 0)
     waiting_periods_update(message=first)
     shop_reply(whatsapp, 2)
     opener = customer(client, whatsapp, "m2", 3)
     waiting_periods_update(message=opener)
-    kept = Conversation.objects.values_list("open_period_since", "measured_reply_at").get(channel=whatsapp)
+    state = ConversationWait.objects.values_list("open_period_since", "measured_reply_at")
+    kept = state.get(conversation__channel=whatsapp)
     assert kept == (opener.sent_at, T0 + timedelta(minutes=2))
-    Conversation.objects.update(open_period_since=None, measured_reply_at=None)
+    ConversationWait.objects.all().delete()
     with connection.cursor() as cursor:
         cursor.execute(migration.BACKFILL)
-    assert Conversation.objects.values_list("open_period_since", "measured_reply_at").get(channel=whatsapp) == kept
+    assert state.get(conversation__channel=whatsapp) == kept

@@ -287,6 +287,5 @@ async def _publish(shop_id: int) -> None:
 
     await sync_to_async(event_publish)(
         shop_id=shop_id,
-        event_type="alert.created",
-        payload={"alert": {"id": 1, "title": f"Lambat {VICTIM_MARKER}", "assignee_id": None}},
+        event={"type": "alert.created", "alert": {"id": 1, "title": f"Lambat {VICTIM_MARKER}", "assignee_id": None}},
     )
