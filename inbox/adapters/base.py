@@ -226,16 +226,6 @@ def from_unix_seconds(value: Any) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
-def from_unix_millis(value: Any) -> datetime:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PayloadError(f"timestamp {value!r} is not a number of milliseconds")
-    try:
-        seconds = value / 1000
-    except OverflowError as exc:  # a JSON integer too large for a float
-        raise PayloadError(f"timestamp {value!r} is out of range") from exc
-    return from_unix_seconds(seconds)
-
-
 def require(mapping: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
     """Fetch `mapping[key]` of the given JSON type or raise a PayloadError naming the field."""
     if not isinstance(mapping, dict):
