@@ -74,6 +74,12 @@ def webhook_channels(*, platform: str, account_ids: Sequence[str], cached: bool 
     return channels
 
 
+def webhook_verify_tokens(*, platform: str) -> list[tuple[int, str]]:
+    """(channel id, `verify_token` secret) of every active channel a subscription handshake may be for."""
+    rows = Channel.objects.filter(platform=platform, is_active=True).only("id", "secrets")
+    return [(channel.pk, str(channel.secrets.get("verify_token", ""))) for channel in rows]
+
+
 def webhook_channels_forget(*, platform: str, account_ids: Sequence[str]) -> None:
     with _webhook_channels_lock:
         for account_id in account_ids:

@@ -147,12 +147,3 @@ def login_success_record(*, ip: str, username: str) -> None:
         cache.delete_many([fail_key, lock_key])
     except Exception:
         logger.warning("login.guard_unavailable", exc_info=True)
-
-
-def login_guard_reset(*, ip: str, username: str) -> None:
-    """Forget every counter for this IP + username and the IP (operators, tests)."""
-    fail_key, lock_key, ip_key = _keys(ip, username)
-    try:
-        cache.delete_many([fail_key, lock_key, ip_key, f"{ip_key}:lock"])
-    except Exception:
-        logger.warning("login.guard_unavailable", exc_info=True)

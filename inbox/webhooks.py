@@ -2,12 +2,12 @@
 
 The answer codes are the contract's: 200 once stored (also for a duplicate), 401 for a bad
 or missing signature with nothing stored, 400 for a body that is not the platform's JSON,
-404 for an account id that no channel has.
+404 for an account id that no channel has. Nothing here knows a platform: what differs (the
+handshake, a probe, the success body) is asked of the adapter.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from typing import Any
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from inbox.adapters import get_adapter
 from inbox.adapters.base import ParsedEvent, PayloadError, PlatformAdapter, json_clean
 from inbox.models import Channel, Platform
-from inbox.selectors import webhook_channels, webhook_channels_forget
+from inbox.selectors import webhook_channels, webhook_channels_forget, webhook_verify_tokens
 from inbox.services import deliveries_ingest
 
 logger = logging.getLogger("balas.webhooks")
@@ -32,11 +32,12 @@ def _error(status: int, message: str) -> JsonResponse:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def webhook(request: HttpRequest, platform: str) -> HttpResponse:
-    if platform == Platform.API:
-        return _error(404, "the api channel receives messages at /api/v1/channels/{id}/messages/")
     try:
         adapter = get_adapter(platform)
     except LookupError:
+        if platform in Platform.values:
+            # A platform with channels but no adapter has no webhook: its clients push to the API.
+            return _error(404, f"the {platform} channel receives messages at /api/v1/channels/{{id}}/messages/")
         return _error(404, f"unknown platform {platform!r}")
     if request.method == "GET":
         return _handshake(request, adapter)
@@ -46,25 +47,24 @@ def webhook(request: HttpRequest, platform: str) -> HttpResponse:
 def _handshake(request: HttpRequest, adapter: PlatformAdapter) -> HttpResponse:
     if not adapter.supports_handshake:
         return _error(405, "this platform has no subscription handshake")
-    mode = request.GET.get("hub.mode", "")
-    token = request.GET.get("hub.verify_token", "")
-    challenge = request.GET.get("hub.challenge", "")
-    if mode != "subscribe" or not token:
-        return HttpResponse("verification failed", status=403, content_type="text/plain")
-    for channel in Channel.objects.filter(platform=adapter.platform, is_active=True).only("id", "secrets"):
-        expected = str(channel.secrets.get("verify_token", ""))
-        if expected and hmac.compare_digest(expected.encode(), token.encode()):
-            logger.info("webhook.handshake_ok platform=%s channel=%s", adapter.platform, channel.pk)
-            return HttpResponse(challenge, content_type="text/plain")
-    logger.warning("webhook.handshake_refused platform=%s", adapter.platform)
-    return HttpResponse("verification failed", status=403, content_type="text/plain")
+    candidates = webhook_verify_tokens(platform=adapter.platform)
+    answer = adapter.handshake(params=request.GET.dict(), verify_tokens=[token for _, token in candidates])
+    if answer.matched is not None:
+        logger.info("webhook.handshake_ok platform=%s channel=%s", adapter.platform, candidates[answer.matched][0])
+    else:
+        logger.warning("webhook.handshake_refused platform=%s", adapter.platform)
+    return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+
+
+def _received(adapter: PlatformAdapter) -> HttpResponse:
+    answer = adapter.success_answer
+    return HttpResponse(answer.body, status=200, content_type=answer.content_type)
 
 
 def _receive(request: HttpRequest, adapter: PlatformAdapter) -> HttpResponse:
     raw = request.body
-    if adapter.platform == Platform.SHOPEE and not raw.strip():
-        # Shopee probes a callback URL with an empty POST when it is saved; it wants a 2xx.
-        return HttpResponse(b"", status=200)
+    if adapter.is_probe(raw):
+        return _received(adapter)
     try:
         # Decode strictly first: json.loads(bytes) would also accept UTF-16/32, which the raw
         # event (stored as UTF-8 text) cannot hold.
@@ -138,7 +138,4 @@ def _deliver(
     ]
     if deliveries_ingest(deliveries=deliveries, raw_body=text) is None:
         return None
-
-    if adapter.platform == Platform.SHOPEE:
-        return HttpResponse(b"", status=200)
-    return JsonResponse({"received": True})
+    return _received(adapter)

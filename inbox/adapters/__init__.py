@@ -8,6 +8,12 @@ _REGISTRY: dict[str, PlatformAdapter] = {}
 
 
 def register(adapter_cls: type[PlatformAdapter]) -> type[PlatformAdapter]:
+    # Refused here, at import, so a half-declared adapter never serves a webhook or a reply.
+    missing = [name for name in PlatformAdapter.DECLARATIONS if not hasattr(adapter_cls, name)]
+    if missing:
+        raise TypeError(f"{adapter_cls.__name__} does not declare {', '.join(missing)}")
+    if adapter_cls.supports_handshake and adapter_cls.handshake is PlatformAdapter.handshake:
+        raise TypeError(f"{adapter_cls.__name__} supports a handshake but does not implement handshake()")
     _REGISTRY[adapter_cls.platform] = adapter_cls()
     return adapter_cls
 
@@ -20,7 +26,8 @@ def get_adapter(platform: str) -> PlatformAdapter:
         raise LookupError(f"no adapter for platform {platform!r}") from exc
 
 
-def webhook_platforms() -> list[str]:
+def adapter_platforms() -> list[str]:
+    """Every platform that has an adapter (the `api` platform has none: its clients push)."""
     _load()
     return sorted(_REGISTRY)
 

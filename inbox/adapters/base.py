@@ -1,8 +1,26 @@
 """The one interface every platform adapter implements, and the normalized shapes it returns.
 
-An adapter knows its platform's wire format and nothing about the database: the webhook view
-asks it which accounts a body is for, to verify the signature with a channel's secrets and to
-parse the body; `inbox.services` stores what it returns; `reply_send` asks it to send text.
+An adapter knows its platform's wire format and nothing about the database or Django's
+requests and responses: the webhook view asks it which accounts a body is for, to verify the
+signature with a channel's secrets, to parse the body and how to answer; `inbox.services`
+stores what it returns; `reply_send` asks it to send text. It returns plain dataclasses; the
+view turns them into HTTP answers.
+
+Adding a platform is one module in this package (registered with `@register`, imported by
+`inbox.adapters._load`) plus its `Platform` choice. The class declares (registration refuses it
+otherwise):
+
+- `platform`: the `Platform` value it serves (also the webhook URL's slug);
+- `required_secrets`: the `secrets` keys a channel must have to be created (what it signs,
+  verifies and sends with);
+- `max_text_length`: the longest reply text the platform's send API accepts;
+- `supports_handshake`: whether the platform subscribes a webhook URL with a GET handshake;
+  when True it implements `handshake()`, when False a GET is answered 405;
+
+and implements `account_ids`, `signature_headers`, `parse` and `send_text`. It may override the
+webhook answer quirks: `is_probe()` (a request the platform sends only to check the URL
+answers, acknowledged without parsing) and `success_answer` (the body of the 200 for a stored
+delivery; `{"received": true}` unless the platform wants otherwise), and `reply_window_hours`.
 """
 
 from __future__ import annotations
@@ -10,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
@@ -118,14 +136,49 @@ class SendResult:
     platform_message_id: str
 
 
+@dataclass(frozen=True)
+class HandshakeAnswer:
+    """The answer to a GET subscription handshake, sent as is by the webhook view."""
+
+    status: int
+    body: str
+    content_type: str = "text/plain"
+    # Index of the verify token that matched (the view logs its channel); None when refused.
+    matched: int | None = None
+
+
+@dataclass(frozen=True)
+class WebhookAnswer:
+    """The 200 a platform wants for a delivery Balas took (stored, or a probe acknowledged)."""
+
+    body: bytes
+    content_type: str
+
+
 class PlatformAdapter:
-    """Base class: subclasses set `platform` and implement the four steps."""
+    """Base class: what a subclass must declare and implement is in the module docstring."""
+
+    # Checked by `inbox.adapters.register`: no defaults, so forgetting one fails at import.
+    DECLARATIONS: ClassVar[tuple[str, ...]] = ("platform", "required_secrets", "max_text_length", "supports_handshake")
 
     platform: ClassVar[str]
-    # Meta platforms answer the GET subscription handshake.
-    supports_handshake: ClassVar[bool] = False
+    required_secrets: ClassVar[tuple[str, ...]]
+    max_text_length: ClassVar[int]
+    supports_handshake: ClassVar[bool]
     # Meta platforms refuse free-form replies 24 h after the customer's last message.
     reply_window_hours: ClassVar[int | None] = None
+    success_answer: ClassVar[WebhookAnswer] = WebhookAnswer(body=b'{"received": true}', content_type="application/json")
+
+    def handshake(self, *, params: Mapping[str, str], verify_tokens: Sequence[str]) -> HandshakeAnswer:
+        """Answer a subscription GET (`params` is its query) by matching the candidate channels' tokens.
+
+        Only called when `supports_handshake` is True.
+        """
+        raise NotImplementedError
+
+    def is_probe(self, raw_body: bytes) -> bool:
+        """Whether a POST is the platform checking the URL answers (acknowledged, never parsed)."""
+        return False
 
     def account_ids(self, payload: Any) -> list[str]:
         """The platform account ids the body is addressed to (raises PayloadError)."""
@@ -171,16 +224,6 @@ def from_unix_seconds(value: Any) -> datetime:
     if not 0 < seconds < 1e11:
         raise PayloadError(f"timestamp {value!r} is out of range")
     return datetime.fromtimestamp(seconds, tz=UTC)
-
-
-def from_unix_millis(value: Any) -> datetime:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PayloadError(f"timestamp {value!r} is not a number of milliseconds")
-    try:
-        seconds = value / 1000
-    except OverflowError as exc:  # a JSON integer too large for a float
-        raise PayloadError(f"timestamp {value!r} is out of range") from exc
-    return from_unix_seconds(seconds)
 
 
 def require(mapping: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:

@@ -14,6 +14,8 @@ from inbox.adapters.meta_messaging import MetaMessagingAdapter
 @register
 class InstagramAdapter(MetaMessagingAdapter):
     platform = "instagram"
+    required_secrets = ("app_secret", "verify_token", "access_token")
+    max_text_length = 1000
     object_name = "instagram"
     api_base_setting = "INSTAGRAM_API_BASE"
     echo_label = "Instagram"

@@ -19,6 +19,9 @@ from inbox.adapters.meta_messaging import MetaMessagingAdapter
 @register
 class MessengerAdapter(MetaMessagingAdapter):
     platform = "messenger"
+    # app_id tells our own Send API echoes from replies typed in Meta's tools.
+    required_secrets = ("app_secret", "verify_token", "access_token", "app_id")
+    max_text_length = 2000
     object_name = "page"
     api_base_setting = "MESSENGER_API_BASE"
     echo_label = "Facebook Page"

@@ -24,7 +24,6 @@ from inbox.adapters.base import (
     OutboundContext,
     ParsedEvent,
     PayloadError,
-    PlatformAdapter,
     SendError,
     SendResult,
     Source,
@@ -33,7 +32,7 @@ from inbox.adapters.base import (
     require,
 )
 from inbox.adapters.http import post_json
-from inbox.adapters.meta import meta_error_reason, meta_signature_headers
+from inbox.adapters.meta import MetaAdapter, meta_error_reason
 
 # Attachment types that decide the message kind; anything else (share, story_mention, ig_reel,
 # reel, template, fallback, ...) is kept as an attachment of kind "other".
@@ -85,15 +84,13 @@ _MAX_CONTACT_ID = 128
 _MAX_MESSAGE_ID = 255
 
 
-class MetaMessagingAdapter(PlatformAdapter):
+class MetaMessagingAdapter(MetaAdapter):
     """Instagram and Messenger: the same envelope, told apart by `object` and a few labels."""
 
     object_name: ClassVar[str]
     api_base_setting: ClassVar[str]
     # Shown as the sender of replies typed in the platform's own tools.
     echo_label: ClassVar[str]
-    supports_handshake = True
-    reply_window_hours = 24
 
     # --- the four steps --------------------------------------------------------------------
     def account_ids(self, payload: Any) -> list[str]:
@@ -114,9 +111,6 @@ class MetaMessagingAdapter(PlatformAdapter):
         if not ids:
             raise PayloadError("; ".join(problems) if problems else "entry is empty")
         return ids
-
-    def signature_headers(self, *, secrets: Mapping[str, Any], raw_body: bytes) -> dict[str, str]:
-        return meta_signature_headers(secrets=secrets, raw_body=raw_body)
 
     def parse(self, *, payload: Any, account_id: str, secrets: Mapping[str, Any]) -> ParsedEvent:
         out = _Collector()

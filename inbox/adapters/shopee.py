@@ -23,6 +23,7 @@ from inbox.adapters.base import (
     PlatformAdapter,
     SendError,
     SendResult,
+    WebhookAnswer,
     collect_item,
     from_unix_seconds,
     hmac_sha256_hex,
@@ -40,6 +41,18 @@ _AUTO_STATUSES = {"auto_reply", "offwork_autoreply"}
 @register
 class ShopeeAdapter(PlatformAdapter):
     platform = "shopee"
+    # callback_url is part of what Shopee signs a push with.
+    required_secrets = ("partner_id", "partner_key", "access_token", "callback_url")
+    # Not documented where we looked: 1000 keeps well inside what its seller chat shows.
+    max_text_length = 1000
+    # Shopee checks a callback URL with an empty POST (is_probe), not with a GET handshake.
+    supports_handshake = False
+    # Shopee's success answer is an empty body (the content type is what Balas always sent).
+    success_answer = WebhookAnswer(body=b"", content_type="text/html; charset=utf-8")
+
+    def is_probe(self, raw_body: bytes) -> bool:
+        # Shopee probes a callback URL with an empty POST when it is saved; it wants a 2xx.
+        return not raw_body.strip()
 
     def account_ids(self, payload: Any) -> list[str]:
         if not isinstance(payload, dict):

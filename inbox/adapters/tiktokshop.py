@@ -37,8 +37,6 @@ from inbox.adapters.http import post_json
 
 NEW_MESSAGE = 14
 _EVENT_NAMES = {13: "NEW_CONVERSATION", 14: "NEW_MESSAGE", 33: "NEW_MESSAGE_LISTENER"}
-# TikTok's SendMessage limit for TEXT content.
-TEXT_MAX_CHARS = 2000
 SEND_PATH = "/customer_service/202309/conversations/{conversation_id}/messages"
 # BUYER is the only role the docs and community handlers confirm. The seller-side role names are
 # not published; only names that plainly mean a machine sent it count as auto-replies, every
@@ -57,6 +55,11 @@ _MILLIS_THRESHOLD = 1e11
 @register
 class TikTokShopAdapter(PlatformAdapter):
     platform = "tiktokshop"
+    required_secrets = ("app_key", "app_secret", "access_token", "shop_cipher")
+    # SendMessage's limit for TEXT content.
+    max_text_length = 2000
+    # No GET handshake: a GET to its webhook URL is answered 405.
+    supports_handshake = False
 
     def account_ids(self, payload: Any) -> list[str]:
         if not isinstance(payload, dict):
@@ -89,8 +92,10 @@ class TikTokShopAdapter(PlatformAdapter):
         return ParsedEvent(messages=tuple(messages), errors=tuple(errors))
 
     def send_text(self, ctx: OutboundContext) -> SendResult:
-        if len(ctx.text) > TEXT_MAX_CHARS:
-            raise SendError(f"TikTok Shop accepts at most {TEXT_MAX_CHARS} characters; this reply has {len(ctx.text)}")
+        if len(ctx.text) > self.max_text_length:
+            raise SendError(
+                f"TikTok Shop accepts at most {self.max_text_length} characters; this reply has {len(ctx.text)}"
+            )
         conversation_id = ctx.platform_conversation_id or ctx.contact_external_id
         if not conversation_id:
             raise SendError("this conversation has no TikTok Shop conversation id")

@@ -19,7 +19,6 @@ from inbox.adapters.base import (
     OutboundContext,
     ParsedEvent,
     PayloadError,
-    PlatformAdapter,
     SendError,
     SendResult,
     StatusUpdate,
@@ -28,7 +27,7 @@ from inbox.adapters.base import (
     require,
 )
 from inbox.adapters.http import post_json
-from inbox.adapters.meta import meta_error_reason, meta_signature_headers
+from inbox.adapters.meta import MetaAdapter, meta_error_reason
 
 _MEDIA_TYPES = {
     "image": "image",
@@ -42,10 +41,11 @@ _STATUSES = {"sent", "delivered", "read", "failed"}
 
 
 @register
-class WhatsAppAdapter(PlatformAdapter):
+class WhatsAppAdapter(MetaAdapter):
     platform = "whatsapp"
-    supports_handshake = True
-    reply_window_hours = 24
+    required_secrets = ("app_secret", "verify_token", "access_token")
+    # text.body's limit.
+    max_text_length = 4096
 
     def account_ids(self, payload: Any) -> list[str]:
         if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
@@ -61,9 +61,6 @@ class WhatsAppAdapter(PlatformAdapter):
         if not ids:
             raise PayloadError("entry has no changes")
         return ids
-
-    def signature_headers(self, *, secrets: Mapping[str, Any], raw_body: bytes) -> dict[str, str]:
-        return meta_signature_headers(secrets=secrets, raw_body=raw_body)
 
     def parse(self, *, payload: Any, account_id: str, secrets: Mapping[str, Any]) -> ParsedEvent:
         messages: list[NormalizedMessage] = []

@@ -22,18 +22,6 @@ from inbox.services.ingest import conversation_note_message
 
 logger = logging.getLogger("balas.replies")
 
-# Longest text each platform's send API accepts, used when the adapter does not declare
-# `max_text_length`. WhatsApp text.body: 4096; Messenger: 2000; Instagram: 1000; TikTok Shop
-# TEXT: 2000 (platforms/README.md). Shopee's limit is not documented where we looked: 1000
-# keeps well inside what its seller chat shows.
-_DEFAULT_TEXT_LIMITS: dict[str, int] = {
-    Platform.WHATSAPP: 4096,
-    Platform.INSTAGRAM: 1000,
-    Platform.MESSENGER: 2000,
-    Platform.SHOPEE: 1000,
-    Platform.TIKTOKSHOP: 2000,
-}
-
 
 class ReplyRefused(Exception):  # noqa: N818 - the name the contract and callers use
     """The reply cannot be sent at all (nothing reached the platform); `reason` says why."""
@@ -124,8 +112,8 @@ def _reply_check(*, conversation: Conversation, member: Member, text: str) -> Pl
         adapter = get_adapter(channel.platform)
     except LookupError as exc:
         raise _refuse(conversation.pk, _("Platform %s belum didukung untuk mengirim.") % channel.platform) from exc
-    limit = getattr(adapter, "max_text_length", None) or _DEFAULT_TEXT_LIMITS.get(channel.platform)
-    if limit and len(text) > limit:
+    limit = adapter.max_text_length
+    if len(text) > limit:
         raise _refuse(
             conversation.pk,
             _("Balasan terlalu panjang: %(length)d karakter, batas %(platform)s %(limit)d karakter.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -13,20 +14,17 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from inbox.adapters import adapter_platforms, get_adapter
 from inbox.models import Channel, Member, Platform, QuickReply, Shop
 from inbox.tokens import token_generate
 
 logger = logging.getLogger("balas.shops")
 
-# The `secrets` keys each platform needs: what its adapter signs, verifies and sends with.
-CHANNEL_REQUIRED_SECRETS: dict[str, tuple[str, ...]] = {
-    Platform.WHATSAPP: ("app_secret", "verify_token", "access_token"),
-    Platform.INSTAGRAM: ("app_secret", "verify_token", "access_token"),
-    Platform.MESSENGER: ("app_secret", "verify_token", "access_token", "app_id"),
-    Platform.SHOPEE: ("partner_id", "partner_key", "access_token", "callback_url"),
-    Platform.TIKTOKSHOP: ("app_key", "app_secret", "access_token", "shop_cipher"),
-    Platform.API: (),
-}
+# The `secrets` keys each platform needs, as its adapter declares them; an `api` channel has no
+# adapter and needs none (it authenticates with its push token). A platform missing here is unknown.
+CHANNEL_REQUIRED_SECRETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {**{platform: get_adapter(platform).required_secrets for platform in adapter_platforms()}, Platform.API: ()}
+)
 
 # Seeded for every new shop: warm, polite Indonesian shop talk that admins can adapt.
 DEFAULT_QUICK_REPLIES: tuple[tuple[str, str], ...] = (
