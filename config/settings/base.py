@@ -72,7 +72,7 @@ TEMPLATES = [
 _database = env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 if _database["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI persistent connections exhaust PostgreSQL; the psycopg pool does not
-    # (measured in ARCHITECTURE.md). CONN_MAX_AGE must stay 0 with the pool.
+    # (docs/benchmarks.md, "Choosing the server"). CONN_MAX_AGE must stay 0 with the pool.
     if env.bool("DATABASE_POOL", default=True):
         _database["CONN_MAX_AGE"] = 0
         _database.setdefault("OPTIONS", {})["pool"] = {
