@@ -1,4 +1,4 @@
-"""Throughput of the terse judge on one core: the dev set judged over and over.
+"""Throughput of the terse judge on one core: the dev set (monitoring/tone/data/devset.jsonl) judged over and over.
 
     python bench/bench_tone.py [--seconds 5] [--no-write]
 
@@ -73,7 +73,8 @@ def write_section(cpu_rates: list[float], wall_rates: list[float], done: int, se
     section = (
         "## Terse judge\n"
         f"`python bench/bench_tone.py --seconds {seconds:g}` ({datetime.now(UTC):%Y-%m-%d}): "
-        f"`monitoring.tone.judge` over the {len(load())}-pair dev set repeated, one process, one core, "
+        f"`monitoring.tone.judge` over the {len(load())}-pair dev set (`monitoring/tone/data/devset.jsonl`) repeated, "
+        "one process, one core, "
         f"in {len(cpu_rates)} rounds.\n\n"
         "| machine | nproc | load avg (1 min) | python | replies judged | replies/s (CPU time, median) "
         "| spread (min–max) | replies/s (wall, median) |\n"

@@ -211,7 +211,7 @@ def system_section(r: dict[str, Any]) -> str:
     )
     out.append(
         "1. **Deployed layout** (`docker-compose.yml`): plain HTTP from gunicorn sync workers with persistent "
-        "connections (the fastest server measured in ARCHITECTURE.md), uvicorn only for `/ws/`; "
+        "connections (the fastest server in \"Choosing the server\" below), uvicorn only for `/ws/`; "
         "`config/settings/production.py` takes `DATABASE_POOL=false` for the WSGI/Celery processes (persistent "
         "connection, no pool) and keeps the pool for ASGI.\n"
         "2. **One statement for a known customer's message** (`inbox/services/ingest.py`): an `INSERT ... ON "

@@ -108,8 +108,8 @@ if [ "$code" = 0 ] && [ "$#" = 0 ]; then
         -m "not browser" \
         tests/inbox/test_webhook_whatsapp.py tests/inbox/test_webhook_instagram.py \
         tests/inbox/test_webhook_messenger.py tests/inbox/test_webhook_shopee.py \
-        tests/inbox/test_webhook_tiktokshop.py tests/inbox/test_replies.py tests/inbox/test_simulator.py \
-        tests/inbox/test_demo.py tests/monitoring/test_periods.py tests/monitoring/test_terse_alerts.py \
+        tests/inbox/test_webhook_tiktokshop.py tests/inbox/test_replies.py tests/devtools/test_simulator.py \
+        tests/devtools/test_demo.py tests/monitoring/test_periods.py tests/monitoring/test_terse_alerts.py \
         tests/monitoring/test_deadline_catch_up.py tests/monitoring/test_dashboard_views.py
     code=$?
     set -e

@@ -52,7 +52,7 @@ python manage.py seeddemo --port "$PORT" --host "$HOST"
 # Replies typed in the inbox go to the local stand-in for the platforms' send APIs.
 eval "$(python - "$FAKE_PLATFORMS_PORT" <<'PY'
 import shlex, sys
-from inbox.devtools.fake_platforms import FakePlatformServer
+from devtools.fake_platforms import FakePlatformServer
 server = FakePlatformServer("127.0.0.1", int(sys.argv[1]))
 for name, value in server.settings_overrides().items():
     print(f"export {name}={shlex.quote(value)}")
@@ -120,7 +120,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 trap stop_all EXIT
 
-start fake python -m inbox.devtools.fake_platforms --port "$FAKE_PLATFORMS_PORT"
+start fake python -m devtools.fake_platforms --port "$FAKE_PLATFORMS_PORT"
 start web python -m uvicorn config.asgi:application --host "$HOST" --port "$PORT" --no-access-log
 start worker python -m celery -A config worker --loglevel INFO --concurrency "$CELERY_CONCURRENCY"
 start beat python -m celery -A config beat --loglevel INFO --schedule var/celerybeat-schedule

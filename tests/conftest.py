@@ -53,7 +53,7 @@ def channels(shop: Any) -> dict[str, Channel]:
 
 @pytest.fixture(scope="session")
 def _fake_platform_server() -> Any:
-    from inbox.devtools.fake_platforms import FakePlatformServer
+    from devtools.fake_platforms import FakePlatformServer
 
     server = FakePlatformServer().start()
     yield server

@@ -69,29 +69,30 @@ TEMPLATES = [
 ]
 
 # SQLite is the embedded default; DATABASE_URL points at PostgreSQL in production and tests.
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+_database = env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+if _database["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI persistent connections exhaust PostgreSQL; the psycopg pool does not
-    # (measured in ARCHITECTURE.md). CONN_MAX_AGE must stay 0 with the pool.
+    # (docs/benchmarks.md, "Choosing the server"). CONN_MAX_AGE must stay 0 with the pool.
     if env.bool("DATABASE_POOL", default=True):
-        DATABASES["default"]["CONN_MAX_AGE"] = 0
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        _database["CONN_MAX_AGE"] = 0
+        _database.setdefault("OPTIONS", {})["pool"] = {
             "min_size": env.int("DATABASE_POOL_MIN", default=2),
             "max_size": env.int("DATABASE_POOL_MAX", default=20),
             "timeout": 10,
         }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if _database["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default has the web server, the Celery worker and beat writing at once:
     # WAL lets readers run beside the writer, IMMEDIATE takes the write lock at BEGIN (so a
     # transaction waits for it instead of failing halfway with "database is locked"), and the
     # timeout is how long it waits.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
+    _database.setdefault("OPTIONS", {}).update(
         {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -103,21 +104,44 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Long enough that no ETA task we schedule outlives it (deadlines are re-armed in shorter steps).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
-# Monitoring safety net: overdue deadlines, messages whose task was lost, due alert e-mails.
-CELERY_BEAT_SCHEDULE["monitoring-sweep"] = {
-    "task": "monitoring.tasks.sweep",
-    "schedule": env.float("BALAS_SWEEP_INTERVAL_S", default=30.0),
+# Redis outages must not slow webhooks down: a publish fails after one quick retry (the sweep
+# measures what was not queued), and connecting gives up after 2 s instead of hanging.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Long enough that no ETA task we schedule outlives it (deadlines are re-armed in shorter steps).
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": 2,
+    # Above kombu's 1 s BRPOP poll, so an idle worker is never cut off.
+    "socket_timeout": 10,
+    "retry_on_timeout": True,
+}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Monitoring safety net: overdue deadlines, messages whose task was lost, due alert e-mails.
+    "monitoring-sweep": {
+        "task": "monitoring.tasks.sweep",
+        "schedule": env.float("BALAS_SWEEP_INTERVAL_S", default=30.0),
+    },
 }
 
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [env("CHANNELS_REDIS_URL", default=REDIS_URL)],
+            # Like the broker: connecting gives up after 2 s; socket_timeout is above
+            # channels-redis' 5 s blocking receive.
+            "hosts": [
+                {
+                    "address": env("CHANNELS_REDIS_URL", default=REDIS_URL),
+                    "socket_connect_timeout": 2,
+                    "socket_timeout": 10,
+                }
+            ],
             "prefix": env("CHANNELS_PREFIX", default="balas"),
+            # channels-redis drops events silently past a socket's queue capacity (default 100): a
+            # burst of alerts or messages to a busy shop must not lose live events.
+            "capacity": env.int("CHANNELS_CAPACITY", default=1000),
+            "expiry": 60,
         },
     }
 }
@@ -153,8 +177,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # Limit/offset with bounds PostgreSQL accepts: a huge ?limit= or ?offset= was a 500.
+    "DEFAULT_PAGINATION_CLASS": "inbox.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # Per member token or login, per `api` channel token, per IP when anonymous; the rates are
+    # BALAS_THROTTLE_RATES below.
+    "DEFAULT_THROTTLE_CLASSES": ["inbox.throttling.ApiRateThrottle"],
     "EXCEPTION_HANDLER": "rest_framework.views.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -215,29 +243,6 @@ BALAS_ALERT_EMAIL_THROTTLE_MINUTES = env.float("BALAS_ALERT_EMAIL_THROTTLE_MINUT
 BALAS_SWEEP_MEASURE_GRACE_S = env.int("BALAS_SWEEP_MEASURE_GRACE_S", default=20)
 
 # --- reliability and abuse limits ---------------------------------------------------------------
-# Redis outages must not slow webhooks down: a publish fails after one quick retry (the sweep
-# measures what was not queued), and connecting gives up after 2 s instead of hanging.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
-CELERY_BROKER_TRANSPORT_OPTIONS.update(
-    {
-        "socket_connect_timeout": 2,
-        # Above kombu's 1 s BRPOP poll, so an idle worker is never cut off.
-        "socket_timeout": 10,
-        "retry_on_timeout": True,
-    }
-)
-# Channel layer: same idea; socket_timeout above channels-redis' 5 s blocking receive.
-CHANNEL_LAYERS["default"]["CONFIG"] = {
-    "hosts": [
-        {"address": env("CHANNELS_REDIS_URL", default=REDIS_URL), "socket_connect_timeout": 2, "socket_timeout": 10}
-    ],
-    "prefix": env("CHANNELS_PREFIX", default="balas"),
-    # channels-redis drops events silently past a socket's queue capacity (default 100): a burst
-    # of alerts or messages to a busy shop must not lose live events.
-    "capacity": env.int("CHANNELS_CAPACITY", default=1000),
-    "expiry": 60,
-}
 # After a Redis failure, skip further best-effort publishes for this long (per process).
 BALAS_REDIS_BREAKER_COOLDOWN_S = env.float("BALAS_REDIS_BREAKER_COOLDOWN_S", default=5.0)
 
@@ -252,9 +257,8 @@ CACHES = {
     }
 }
 
-# API throttling (per member token or login, per `api` channel token, per IP when anonymous).
-# Rates are "<n>/<second|minute|hour|day>"; a view may name its own scope with `throttle_scope`.
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["inbox.throttling.ApiRateThrottle"]
+# API throttling (REST_FRAMEWORK's DEFAULT_THROTTLE_CLASSES): rates per scope, as
+# "<n>/<second|minute|hour|day>"; a view may name its own scope with `throttle_scope`.
 BALAS_THROTTLE_RATES: dict[str, str | None] = {
     "anon": env("BALAS_THROTTLE_ANON", default="120/minute"),
     "member_read": env("BALAS_THROTTLE_MEMBER_READ", default="1200/minute"),
@@ -271,6 +275,3 @@ BALAS_LOGIN_LOCKOUT_S = env.int("BALAS_LOGIN_LOCKOUT_S", default=15 * 60)
 
 # Request bodies above this get 413 before any view reads them (platform payloads are a few KB).
 BALAS_MAX_BODY_BYTES = env.int("BALAS_MAX_BODY_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)
-
-# Pagination with bounds PostgreSQL accepts: a huge ?limit= or ?offset= was a 500.
-REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "inbox.pagination.BoundedLimitOffsetPagination"

@@ -1,7 +1,10 @@
 """Local development and the demo: DEBUG on, insecure defaults allowed."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import INSTALLED_APPS, env
+
+# The demo seed and the customer simulator (`seeddemo`, `simulate`); production does without them.
+INSTALLED_APPS = [*INSTALLED_APPS, "devtools"]
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-dev-only-not-secret-balas-0000000000000000")

@@ -10,7 +10,7 @@ BALAS_SECRETS_KEY = env("BALAS_SECRETS_KEY")
 DATABASES = {"default": env.db("DATABASE_URL")}
 if env.bool("DATABASE_POOL", default=True):
     # ASGI (uvicorn, the WebSocket server): Django's psycopg pool; persistent connections would
-    # exhaust PostgreSQL there (docs/benchmarks.md, ARCHITECTURE.md). CONN_MAX_AGE must stay 0.
+    # exhaust PostgreSQL there (docs/benchmarks.md, "Choosing the server"). CONN_MAX_AGE must stay 0.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN", default=2),

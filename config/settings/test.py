@@ -1,7 +1,10 @@
 """Tests: real PostgreSQL and Redis, isolated by database name and Redis db / prefix."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import INSTALLED_APPS, env
+
+# The demo's commands are tested too (tests/devtools/); production does without them.
+INSTALLED_APPS = [*INSTALLED_APPS, "devtools"]
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-balas-000000000000000000000000"

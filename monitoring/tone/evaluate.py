@@ -14,7 +14,7 @@ from typing import Any
 
 from monitoring.tone import judge
 
-DEVSET = Path(__file__).resolve().parents[2] / "tests" / "monitoring" / "tone_devset.jsonl"
+DEVSET = Path(__file__).resolve().parent / "data" / "devset.jsonl"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 Everything runs on loopback and is owned by the script: its own redis-server (a port of its own,
 never the machine's shared Redis), its own PostgreSQL database, uvicorn (2 workers, the
 production settings), a Celery worker (prefork) and Celery beat. Traffic is signed webhooks in
-each platform's real format (inbox.devtools.simulator builders). Checks read the database through
+each platform's real format (devtools.simulator builders). Checks read the database through
 the Django ORM with the same settings.
 """
 
@@ -345,7 +345,7 @@ class Conversation:
 def build_conversation(
     channels: dict[str, Any], platform: str, asked_at: int, reply_after_s: int | None, rng: random.Random
 ) -> Conversation:
-    from inbox.devtools.simulator import ChannelSpec, customer_message, customer_new, shop_echo, signed
+    from devtools.simulator import ChannelSpec, customer_message, customer_new, shop_echo, signed
 
     spec = ChannelSpec(platform, channels[platform]["account_id"], channels[platform]["secrets"])
     customer = customer_new(platform, rng)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from monitoring.tone.evaluate import evaluate, load, split
+from pathlib import Path
+
+import monitoring.tone
+from monitoring.tone.evaluate import DEVSET, evaluate, load, split
 
 ROWS = load()
+
+
+def test_the_devset_is_the_tone_modules_own_data() -> None:
+    # Inside the package, so `python -m monitoring.tone.evaluate` works where tests/ is not
+    # shipped (the Docker image leaves tests/ out).
+    assert DEVSET.is_relative_to(Path(monitoring.tone.__file__).parent)
+    assert DEVSET.is_file()
 
 
 def test_devset_is_big_varied_and_well_formed() -> None:

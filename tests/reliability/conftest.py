@@ -10,7 +10,7 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from inbox.devtools.simulator import ChannelSpec
+from devtools.simulator import ChannelSpec
 from inbox.models import Channel, Member, Shop
 from inbox.resilience import broker_breaker, channel_layer_breaker
 from tests import support

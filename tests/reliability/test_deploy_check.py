@@ -57,3 +57,50 @@ def test_production_refuses_to_start_without_its_secrets():
     result = _check(env)
     assert result.returncode != 0
     assert "BALAS_SECRETS_KEY" in result.stderr
+
+
+# Production images leave devtools/ out (.dockerignore): make the package unimportable and run
+# the deploy check, which loads every installed app, the URLconf and the views.
+_WITHOUT_DEVTOOLS = """
+import sys
+from importlib.abc import MetaPathFinder
+
+class NoDevtools(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "devtools":
+            raise ModuleNotFoundError(f"No module named {name!r} (left out of production)", name=name)
+        return None
+
+sys.meta_path.insert(0, NoDevtools())
+from django.core.management import execute_from_command_line
+execute_from_command_line(sys.argv)
+"""
+
+
+def test_production_needs_no_devtools():
+    env = _production_env()
+    result = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_DEVTOOLS, "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    # The demo's commands are not there at all, not merely broken.
+    commands = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_DEVTOOLS, "help", "--commands"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert commands.returncode == 0, commands.stderr
+    assert "createshop" in commands.stdout.split()
+    assert "seeddemo" not in commands.stdout.split()
+    assert "simulate" not in commands.stdout.split()

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
-from inbox.devtools.simulator import customer_message, customer_new, signed
+from devtools.simulator import customer_message, customer_new, signed
 from inbox.models import Channel, Conversation
 from tests.conftest import post_webhook
 from tests.factories import SAMPLE_ACCOUNT_IDS, SAMPLE_SECRETS

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from inbox.devtools.simulator import (
+from devtools.simulator import (
     WEBHOOK_PLATFORMS,
     ApiChannel,
     ChannelSpec,

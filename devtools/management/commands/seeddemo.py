@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from inbox.devtools.demo import DEMO_SHOP_NAME, default_demo_path, demo_base_url, demo_seed
+from devtools.demo import DEMO_SHOP_NAME, default_demo_path, demo_base_url, demo_seed
 
 
 class Command(BaseCommand):

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from inbox.devtools.demo import default_demo_path
-from inbox.devtools.simulator import Simulator
+from devtools.demo import default_demo_path
+from devtools.simulator import Simulator
 
 
 class Command(BaseCommand):

@@ -8,9 +8,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from devtools.demo import DEMO_ADMIN_EMAIL, DEMO_OWNER_EMAIL, DEMO_SHOP_NAME
+from devtools.simulator import ChannelSpec, customer_message, customer_new, signed
 from inbox.auth import authenticate_token
-from inbox.devtools.demo import DEMO_ADMIN_EMAIL, DEMO_OWNER_EMAIL, DEMO_SHOP_NAME
-from inbox.devtools.simulator import ChannelSpec, customer_message, customer_new, signed
 from inbox.models import Channel, Member, Message, Shop
 from monitoring.services.policy import policy_for_shop
 
