@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
-from django.db.models import Case, DateTimeField, F, QuerySet, When
+from django.db.models import F, QuerySet
 from django.db.models.expressions import RawSQL
 
 from inbox.models import Channel, Conversation, Member, Message
@@ -105,8 +105,7 @@ def conversation_list(
         "channel", "contact", "last_message", "assignee__user"
     )
     if status == "waiting":
-        # A chat closed mid-wait is not waiting for anyone.
-        rows = rows.filter(waiting_since__isnull=False, status=Conversation.Status.OPEN)
+        rows = rows.waiting()
     elif status in (Conversation.Status.OPEN, Conversation.Status.CLOSED):
         rows = rows.filter(status=status)
     if channel_id is not None:
@@ -115,10 +114,7 @@ def conversation_list(
         rows = rows.filter(assignee__isnull=True)
     elif assignee_id is not None:
         rows = rows.filter(assignee_id=assignee_id)
-    waiting = Case(
-        When(status=Conversation.Status.OPEN, then=F("waiting_since")), default=None, output_field=DateTimeField()
-    )
-    return rows.order_by(waiting.asc(nulls_last=True), F("last_message_at").desc(nulls_last=True), "-id")
+    return rows.order_by_wait(F("last_message_at").desc(nulls_last=True), "-id")
 
 
 def conversation_get(*, shop_id: int, pk: int) -> Conversation | None:

@@ -29,7 +29,6 @@ from inbox.forms import (
     ASSIGNEE_ME,
     ASSIGNEE_UNASSIGNED,
     STATUS_OPEN,
-    STATUS_WAITING,
     AssignForm,
     ConversationFilterForm,
     QuickReplyForm,
@@ -90,23 +89,17 @@ def _shop_conversations(member: Member) -> QuerySet[Conversation]:
 def _filtered(member: Member, filters: dict[str, str]) -> QuerySet[Conversation]:
     """The list under the GET filters, in the list's order (the script sorts live rows alike)."""
     assignee = filters["assignee"]
-    rows = conversation_list(
+    return conversation_list(
         shop_id=member.shop_id,
         status=filters["status"],
         channel_id=int(filters["channel"]) if filters["channel"] else None,
         assignee_id=member.pk if assignee == ASSIGNEE_ME else int(assignee) if assignee.isdigit() else None,
         unassigned=assignee == ASSIGNEE_UNASSIGNED,
     )
-    if filters["status"] == STATUS_WAITING:
-        # A chat closed mid-wait is not waiting for anyone (the tab title counts the same way).
-        rows = rows.filter(status=Conversation.Status.OPEN)
-    return rows
 
 
 def _waiting_count(member: Member) -> int:
-    return Conversation.objects.filter(
-        shop_id=member.shop_id, status=Conversation.Status.OPEN, waiting_since__isnull=False
-    ).count()
+    return Conversation.objects.filter(shop_id=member.shop_id).waiting().count()
 
 
 def _shop_conversation(member: Member, pk: int) -> Conversation:
