@@ -6,9 +6,10 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
+from inbox.http import TOKEN_KEYWORD, BalasRequest, authorization_token_parts
 from inbox.models import Channel, Member
 from inbox.tokens import token_hash
 
@@ -25,11 +26,11 @@ class ChannelPrincipal(AnonymousUser):
 
 
 class ApiTokenAuthentication(BaseAuthentication):
-    keyword = "Token"
+    keyword = TOKEN_KEYWORD
 
     def authenticate(self, request: Request) -> tuple[Any, Member | Channel] | None:
-        parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword.lower().encode():
+        parts = authorization_token_parts(request)
+        if parts is None:
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Authorization must be 'Token <token>'.")
@@ -37,7 +38,12 @@ class ApiTokenAuthentication(BaseAuthentication):
             token = parts[1].decode()
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed("The token has characters a token cannot have.") from exc
-        return authenticate_token(token)
+        user, principal = authenticate_token(token)
+        django_request = request._request
+        if isinstance(django_request, BalasRequest):
+            # The member MemberMiddleware would look up from this same header: spare it the query.
+            django_request.member = principal if isinstance(principal, Member) else None
+        return user, principal
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
@@ -54,9 +60,3 @@ def authenticate_token(token: str) -> tuple[Any, Member | Channel]:
     if channel is not None:
         return ChannelPrincipal(channel), channel
     raise exceptions.AuthenticationFailed("Invalid token.")
-
-
-def member_for_token(token: str) -> Member | None:
-    return (
-        Member.objects.select_related("user", "shop").filter(token_hash=token_hash(token), user__is_active=True).first()
-    )

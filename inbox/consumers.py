@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from inbox.models import Member
 from inbox.realtime import shop_group
-
-
-@database_sync_to_async
-def _member_of(user: Any) -> Member | None:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    return Member.objects.filter(user=user).select_related("shop").first()
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
@@ -24,7 +16,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.groups_joined = []
-        self.member = await _member_of(self.scope.get("user"))
+        # inbox.ws_auth.MemberScopeMiddleware has looked the member up (token or session).
+        self.member = self.scope.get("member")
         if self.member is None:
             await self.close(code=4401)
             return

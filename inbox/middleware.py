@@ -1,4 +1,4 @@
-"""Request guards that run before any view: body size, login lockout, and an ASGI body limit.
+"""Request middleware: body size, login lockout, the request's member, and an ASGI body limit.
 
 Django's DATA_UPLOAD_MAX_MEMORY_SIZE only turns an oversized Content-Length into a bare 400 when
 something reads `request.body`, and it does not see a chunked body without Content-Length. The
@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from inbox.http import BalasRequest
 from inbox.throttling import login_failure_record, login_lockout_remaining, login_success_record
 
 logger = logging.getLogger("balas.web")
@@ -118,6 +119,36 @@ class LoginRateLimitMiddleware:
         elif response.status_code == 200 and username:
             login_failure_record(ip=ip, username=username)
         return response
+
+
+_BALAS_REQUEST_CLASSES: dict[type[HttpRequest], type[BalasRequest]] = {}
+
+
+def _balas_request_class(base: type[HttpRequest]) -> type[BalasRequest]:
+    # The handler (WSGI, ASGI, the test client) has built its own request class already; this
+    # one adds BalasRequest's lazy `member` on top of it, keeping everything the base does.
+    made = _BALAS_REQUEST_CLASSES.get(base)
+    if made is None:
+        made = _BALAS_REQUEST_CLASSES.setdefault(base, type(f"Balas{base.__name__}", (BalasRequest, base), {}))
+    return made
+
+
+class MemberMiddleware:
+    """Every request becomes a BalasRequest: `request.member` is the member behind it, or None.
+
+    The member is looked up when something first reads it (a view, a DRF permission, the
+    template's nav), from a member token in `Authorization: Token <token>` or else the session's
+    user (see inbox.http.member_for_request). Goes after AuthenticationMiddleware, whose
+    `request.user` the session case reads.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not isinstance(request, BalasRequest):
+            request.__class__ = _balas_request_class(type(request))
+        return self.get_response(request)
 
 
 # --- ASGI ---------------------------------------------------------------------------------------

@@ -5,10 +5,12 @@ Models hold data and constraints only; every write goes through `inbox.services`
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, DateTimeField, F, OrderBy, Q, When
 from django.utils.translation import gettext_lazy as _
 
 from inbox.crypto import EncryptedJSONField
@@ -110,6 +112,27 @@ class Contact(models.Model):
         return self.name or self.external_id
 
 
+class ConversationQuerySet(models.QuerySet["Conversation"]):
+    """`Conversation.objects`. The one statement of "waiting": a wait has started (`waiting_since`)
+    and the conversation is open. A chat closed mid-wait keeps its waiting_since (the customer's
+    next message reopens it and the same wait goes on) but waits for nobody meanwhile.
+    `Conversation.waiting_at` is the same rule for one row in Python.
+    """
+
+    @staticmethod
+    def _waiting() -> Q:
+        return Q(waiting_since__isnull=False, status=Conversation.Status.OPEN)
+
+    def waiting(self) -> ConversationQuerySet:
+        """The conversations whose customer waits for the shop right now."""
+        return self.filter(self._waiting())
+
+    def order_by_wait(self, *then: str | OrderBy) -> ConversationQuerySet:
+        """Waiting ones first, the longest wait on top; the others after them, ordered by `then`."""
+        waiting_at = Case(When(self._waiting(), then=F("waiting_since")), default=None, output_field=DateTimeField())
+        return self.order_by(waiting_at.asc(nulls_last=True), *then)
+
+
 class Conversation(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Terbuka")
@@ -135,6 +158,8 @@ class Conversation(models.Model):
     unread_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ConversationQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["channel", "contact"], name="conversation_channel_contact_unique"),
@@ -146,6 +171,14 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} @ {self.channel}"
+
+    @property
+    def waiting_at(self) -> datetime | None:
+        """Since when the customer waits for the shop, None when nobody waits (see ConversationQuerySet).
+
+        The inbox's markup renders this, and its script reads only that: neither re-derives the rule.
+        """
+        return self.waiting_since if self.status == self.Status.OPEN else None
 
 
 class WebhookEvent(models.Model):

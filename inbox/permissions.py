@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from inbox.http import BalasRequest
 from inbox.models import Channel, Member
-from inbox.selectors import request_member
+
+
+def request_member(request: Request) -> Member | None:
+    """`request.member` of an API request (DRF's Request reads it from the Django request it wraps)."""
+    django_request = request._request
+    if not isinstance(django_request, BalasRequest):
+        # Without MemberMiddleware every API call would quietly be refused as "no member".
+        raise ImproperlyConfigured("inbox.middleware.MemberMiddleware is not in MIDDLEWARE")
+    return django_request.member
 
 
 def calling_member(request: Request) -> Member:

@@ -8,30 +8,28 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, DateTimeField, F, QuerySet, When
+from django.db.models import F, QuerySet
 from django.db.models.expressions import RawSQL
 
 from inbox.models import Channel, Conversation, Member, Message
+from inbox.tokens import token_hash
 
 
-def request_member(request: Any) -> Member | None:
-    """The member behind a request: a member token, or a browser session; None for anyone else.
+def member_for_user(*, user: Any) -> Member | None:
+    """The member of a logged-in, active user; None for anyone else (anonymous, disabled, no member)."""
+    if user is None or not user.is_authenticated or not user.is_active or user.pk is None:
+        return None
+    return Member.objects.select_related("user", "shop").filter(user_id=user.pk).first()
 
-    A channel token authenticates a ChannelPrincipal, never a member, so it gets None here.
+
+def member_for_token(*, token: str) -> Member | None:
+    """The member holding this API token, while their login is active; None for anyone else.
+
+    A channel token is never a member's: it gets None here.
     """
-    if hasattr(request, "_balas_member"):
-        cached: Member | None = request._balas_member
-        return cached
-    auth = getattr(request, "auth", None)
-    member: Member | None = None
-    if isinstance(auth, Member):
-        member = auth
-    elif auth is None:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_active and getattr(user, "pk", None):
-            member = Member.objects.select_related("user", "shop").filter(user=user).first()
-    request._balas_member = member
-    return member
+    return (
+        Member.objects.select_related("user", "shop").filter(token_hash=token_hash(token), user__is_active=True).first()
+    )
 
 
 # The webhook's channels, per process: (platform, account id) -> the active channel, secrets decrypted.
@@ -111,8 +109,7 @@ def conversation_list(
         "channel", "contact", "last_message", "assignee__user"
     )
     if status == "waiting":
-        # A chat closed mid-wait is not waiting for anyone.
-        rows = rows.filter(waiting_since__isnull=False, status=Conversation.Status.OPEN)
+        rows = rows.waiting()
     elif status in (Conversation.Status.OPEN, Conversation.Status.CLOSED):
         rows = rows.filter(status=status)
     if channel_id is not None:
@@ -121,10 +118,7 @@ def conversation_list(
         rows = rows.filter(assignee__isnull=True)
     elif assignee_id is not None:
         rows = rows.filter(assignee_id=assignee_id)
-    waiting = Case(
-        When(status=Conversation.Status.OPEN, then=F("waiting_since")), default=None, output_field=DateTimeField()
-    )
-    return rows.order_by(waiting.asc(nulls_last=True), F("last_message_at").desc(nulls_last=True), "-id")
+    return rows.order_by_wait(F("last_message_at").desc(nulls_last=True), "-id")
 
 
 def conversation_get(*, shop_id: int, pk: int) -> Conversation | None:

@@ -11,12 +11,12 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,13 +29,13 @@ from inbox.forms import (
     ASSIGNEE_ME,
     ASSIGNEE_UNASSIGNED,
     STATUS_OPEN,
-    STATUS_WAITING,
     AssignForm,
     ConversationFilterForm,
     QuickReplyForm,
     ReplyForm,
     StatusForm,
 )
+from inbox.http import BalasRequest, MemberRequest
 from inbox.models import Conversation, Member, Message, QuickReply
 from inbox.selectors import conversation_list
 from inbox.services.conversations import conversation_assign, conversation_mark_read, conversation_status_set
@@ -49,30 +49,30 @@ THREAD_LIMIT = 300
 # The tone judge reads the customer's side of the current wait; a few messages are enough.
 TONE_CONTEXT_MESSAGES = 5
 
-View = Callable[..., HttpResponse]
+P = ParamSpec("P")
 
 
-def member_required(view: View) -> View:
+def member_required(
+    view: Callable[Concatenate[MemberRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
     """Login required; the user's Member gives the shop, and a user without one gets 403."""
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not user.is_authenticated:
-            # login_required has already sent anonymous visitors to the login page; this narrows the type.
-            raise PermissionDenied
-        member = Member.objects.select_related("shop", "user").filter(user=user).first()
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not isinstance(request, BalasRequest):
+            raise ImproperlyConfigured("inbox.middleware.MemberMiddleware is not in MIDDLEWARE")
+        member = request.member
         if member is None:
             raise PermissionDenied(_("Akun ini bukan anggota toko mana pun."))
-        request.member = member  # type: ignore[attr-defined]
         try:
             # Times on the page read in the shop's clock, whatever the server's zone.
             timezone.activate(ZoneInfo(member.shop.timezone))
         except (ZoneInfoNotFoundError, ValueError):
             timezone.activate(ZoneInfo("Asia/Jakarta"))
         try:
-            return view(request, *args, **kwargs)
+            # Checked just above: the member is there, as MemberRequest says.
+            return view(cast(MemberRequest, request), *args, **kwargs)
         finally:
             timezone.deactivate()
 
@@ -89,23 +89,17 @@ def _shop_conversations(member: Member) -> QuerySet[Conversation]:
 def _filtered(member: Member, filters: dict[str, str]) -> QuerySet[Conversation]:
     """The list under the GET filters, in the list's order (the script sorts live rows alike)."""
     assignee = filters["assignee"]
-    rows = conversation_list(
+    return conversation_list(
         shop_id=member.shop_id,
         status=filters["status"],
         channel_id=int(filters["channel"]) if filters["channel"] else None,
         assignee_id=member.pk if assignee == ASSIGNEE_ME else int(assignee) if assignee.isdigit() else None,
         unassigned=assignee == ASSIGNEE_UNASSIGNED,
     )
-    if filters["status"] == STATUS_WAITING:
-        # A chat closed mid-wait is not waiting for anyone (the tab title counts the same way).
-        rows = rows.filter(status=Conversation.Status.OPEN)
-    return rows
 
 
 def _waiting_count(member: Member) -> int:
-    return Conversation.objects.filter(
-        shop_id=member.shop_id, status=Conversation.Status.OPEN, waiting_since__isnull=False
-    ).count()
+    return Conversation.objects.filter(shop_id=member.shop_id).waiting().count()
 
 
 def _shop_conversation(member: Member, pk: int) -> Conversation:
@@ -184,27 +178,27 @@ def _thread_context(member: Member, conversation: Conversation) -> dict[str, Any
 
 @require_GET
 @member_required
-def inbox_index(request: HttpRequest) -> HttpResponse:
+def inbox_index(request: MemberRequest) -> HttpResponse:
     return _inbox_page(request, conversation=None)
 
 
 @require_GET
 @member_required
-def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    member: Member = request.member  # type: ignore[attr-defined]
+def conversation_detail(request: MemberRequest, pk: int) -> HttpResponse:
+    member = request.member
     conversation = _shop_conversation(member, pk)
     conversation_mark_read(conversation=conversation, member=member)
-    if request.htmx and request.htmx.target == "thread-pane":  # type: ignore[attr-defined]
+    if request.htmx and request.htmx.target == "thread-pane":
         return render(request, "inbox/partials/thread.html", _thread_context(member, conversation))
     return _inbox_page(request, conversation=conversation)
 
 
-def _inbox_page(request: HttpRequest, *, conversation: Conversation | None) -> HttpResponse:
-    member: Member = request.member  # type: ignore[attr-defined]
+def _inbox_page(request: MemberRequest, *, conversation: Conversation | None) -> HttpResponse:
+    member = request.member
     form, filters = _filters_from(request, member)
     if filters is None:
         return _bad_filters(form)
-    if request.htmx and request.htmx.target == "conversation-list":  # type: ignore[attr-defined]
+    if request.htmx and request.htmx.target == "conversation-list":
         response = render(request, "inbox/partials/conversation_list.html", _list_context(request, member, filters))
         return _with_waiting_trigger(response, member)
     context: dict[str, Any] = {
@@ -222,9 +216,9 @@ def _inbox_page(request: HttpRequest, *, conversation: Conversation | None) -> H
 
 @require_GET
 @member_required
-def conversation_row(request: HttpRequest, pk: int) -> HttpResponse:
+def conversation_row(request: MemberRequest, pk: int) -> HttpResponse:
     """One list row under the current filters; a hidden placeholder when it no longer matches."""
-    member: Member = request.member  # type: ignore[attr-defined]
+    member = request.member
     conversation = _shop_conversation(member, pk)
     form, filters = _filters_from(request, member)
     if filters is None:
@@ -240,8 +234,8 @@ def conversation_row(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @member_required
-def conversation_header(request: HttpRequest, pk: int) -> HttpResponse:
-    member: Member = request.member  # type: ignore[attr-defined]
+def conversation_header(request: MemberRequest, pk: int) -> HttpResponse:
+    member = request.member
     conversation = _shop_conversation(member, pk)
     return render(
         request, "inbox/partials/thread_header.html", {"conversation": conversation, "members": _members(member)}
@@ -250,16 +244,16 @@ def conversation_header(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @member_required
-def message_bubble(request: HttpRequest, pk: int) -> HttpResponse:
-    member: Member = request.member  # type: ignore[attr-defined]
+def message_bubble(request: MemberRequest, pk: int) -> HttpResponse:
+    member = request.member
     return render(request, "inbox/partials/message.html", {"m": _shop_message(member, pk)})
 
 
 # --- actions ------------------------------------------------------------------------------
 
 
-def _reply_error(request: HttpRequest, conversation: Conversation, reason: str) -> HttpResponse:
-    if not request.htmx:  # type: ignore[attr-defined]
+def _reply_error(request: BalasRequest, conversation: Conversation, reason: str) -> HttpResponse:
+    if not request.htmx:
         flash.error(request, reason)
         return redirect("inbox-conversation", pk=conversation.pk)
     response = render(request, "inbox/partials/reply_error.html", {"reason": reason})
@@ -269,8 +263,8 @@ def _reply_error(request: HttpRequest, conversation: Conversation, reason: str) 
     return response
 
 
-def _bubble_response(request: HttpRequest, message: Message, *, replied: bool) -> HttpResponse:
-    if not request.htmx:  # type: ignore[attr-defined]
+def _bubble_response(request: BalasRequest, message: Message, *, replied: bool) -> HttpResponse:
+    if not request.htmx:
         return redirect("inbox-conversation", pk=message.conversation_id)
     response = render(request, "inbox/partials/message.html", {"m": message, "clear_error": True})
     if replied:
@@ -280,8 +274,8 @@ def _bubble_response(request: HttpRequest, message: Message, *, replied: bool) -
 
 @require_POST
 @member_required
-def reply_create(request: HttpRequest, pk: int) -> HttpResponse:
-    member: Member = request.member  # type: ignore[attr-defined]
+def reply_create(request: MemberRequest, pk: int) -> HttpResponse:
+    member = request.member
     conversation = _shop_conversation(member, pk)
     form = ReplyForm(request.POST)
     if not form.is_valid():
@@ -296,8 +290,8 @@ def reply_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @member_required
-def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    member: Member = request.member  # type: ignore[attr-defined]
+def message_retry(request: MemberRequest, pk: int) -> HttpResponse:
+    member = request.member
     message = _shop_message(member, pk)
     try:
         message = reply_retry(message=message, member=member)
@@ -306,8 +300,8 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
     return _bubble_response(request, message, replied=False)
 
 
-def _header_response(request: HttpRequest, member: Member, conversation: Conversation) -> HttpResponse:
-    if not request.htmx:  # type: ignore[attr-defined]
+def _header_response(request: BalasRequest, member: Member, conversation: Conversation) -> HttpResponse:
+    if not request.htmx:
         return redirect("inbox-conversation", pk=conversation.pk)
     context = {"conversation": conversation, "members": _members(member)}
     return render(request, "inbox/partials/thread_header.html", context)
@@ -315,8 +309,8 @@ def _header_response(request: HttpRequest, member: Member, conversation: Convers
 
 @require_POST
 @member_required
-def conversation_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
-    member: Member = request.member  # type: ignore[attr-defined]
+def conversation_assign_view(request: MemberRequest, pk: int) -> HttpResponse:
+    member = request.member
     conversation = _shop_conversation(member, pk)
     form = AssignForm(request.POST, member=member)
     if not form.is_valid():
@@ -333,8 +327,8 @@ def conversation_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @member_required
-def conversation_status_view(request: HttpRequest, pk: int) -> HttpResponse:
-    member: Member = request.member  # type: ignore[attr-defined]
+def conversation_status_view(request: MemberRequest, pk: int) -> HttpResponse:
+    member = request.member
     conversation = _shop_conversation(member, pk)
     form = StatusForm(request.POST)
     if not form.is_valid():
@@ -367,8 +361,8 @@ def _form_errors_from(form: QuickReplyForm, exc: ValidationError) -> None:
 
 @require_http_methods(["GET", "POST"])
 @member_required
-def quick_reply_list(request: HttpRequest) -> HttpResponse:
-    member: Member = request.member  # type: ignore[attr-defined]
+def quick_reply_list(request: MemberRequest) -> HttpResponse:
+    member = request.member
     _owner_only(member)
     form = QuickReplyForm(request.POST or None)
     status = 200
@@ -391,8 +385,8 @@ def quick_reply_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @member_required
-def quick_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    member: Member = request.member  # type: ignore[attr-defined]
+def quick_reply_edit(request: MemberRequest, pk: int) -> HttpResponse:
+    member = request.member
     _owner_only(member)
     quick_reply = get_object_or_404(QuickReply, pk=pk, shop_id=member.shop_id)
     form = QuickReplyForm(request.POST, instance=QuickReply(pk=pk, shop_id=member.shop_id), prefix=f"qr{pk}")
@@ -410,8 +404,8 @@ def quick_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @member_required
-def quick_reply_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    member: Member = request.member  # type: ignore[attr-defined]
+def quick_reply_remove(request: MemberRequest, pk: int) -> HttpResponse:
+    member = request.member
     _owner_only(member)
     quick_reply = get_object_or_404(QuickReply, pk=pk, shop_id=member.shop_id)
     quick_reply_delete(quick_reply=quick_reply, member=member)

@@ -1,4 +1,4 @@
-"""WebSocket authentication: the browser session, or `?token=<member api token>`."""
+"""WebSocket authentication: `scope["member"]` from `?token=<member api token>` or the browser session."""
 
 from __future__ import annotations
 
@@ -8,27 +8,31 @@ from urllib.parse import parse_qs
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 
-from inbox.auth import member_for_token
+from inbox.models import Member
+from inbox.selectors import member_for_token, member_for_user
 
 
 @database_sync_to_async
-def _member_from_token(token: str) -> Any:
-    member = member_for_token(token)
-    return member.user if member is not None else None
+def _scope_member(token: str, user: Any) -> Member | None:
+    # A token that names no active member leaves the session to decide, as it always has here.
+    member = member_for_token(token=token) if token else None
+    return member if member is not None else member_for_user(user=user)
 
 
-class _QueryTokenMiddleware:
+class MemberScopeMiddleware:
+    """Sets `scope["member"]`: the member of the query's token, else of the session's user, else None.
+
+    The consumer decides in `connect` (and refuses None); nothing here refuses a socket.
+    """
+
     def __init__(self, inner: Any) -> None:
         self.inner = inner
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         token = parse_qs(scope.get("query_string", b"").decode()).get("token", [""])[0]
-        if token:
-            user = await _member_from_token(token)
-            if user is not None:
-                scope = {**scope, "user": user}
-        return await self.inner(scope, receive, send)
+        member = await _scope_member(token, scope.get("user"))
+        return await self.inner({**scope, "member": member}, receive, send)
 
 
 def TokenOrSessionAuthMiddleware(inner: Any) -> Any:  # noqa: N802 - reads like the channels stacks
-    return AuthMiddlewareStack(_QueryTokenMiddleware(inner))
+    return AuthMiddlewareStack(MemberScopeMiddleware(inner))

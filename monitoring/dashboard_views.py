@@ -11,7 +11,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -19,8 +19,8 @@ from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from inbox.http import BalasRequest
 from inbox.models import Channel, Member
-from inbox.selectors import request_member
 from monitoring.reports import (
     DashboardReport,
     GroupStats,
@@ -36,7 +36,7 @@ from monitoring.reports import (
 
 logger = logging.getLogger("balas.dashboard")
 
-OwnerView = Callable[[HttpRequest, Member], HttpResponseBase]
+OwnerView = Callable[[BalasRequest, Member], HttpResponseBase]
 
 
 def owner_required(view: OwnerView) -> Callable[[HttpRequest], HttpResponseBase]:
@@ -46,7 +46,9 @@ def owner_required(view: OwnerView) -> Callable[[HttpRequest], HttpResponseBase]
     def wrapper(request: HttpRequest) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        member = request_member(request)
+        if not isinstance(request, BalasRequest):
+            raise ImproperlyConfigured("inbox.middleware.MemberMiddleware is not in MIDDLEWARE")
+        member = request.member
         if member is None or not member.is_owner:
             raise PermissionDenied(_("Dasbor hanya untuk pemilik toko."))
         return view(request, member)

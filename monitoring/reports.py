@@ -232,7 +232,7 @@ def tersest_replies(filters: ReportFilters, *, limit: int = WORST_LIMIT) -> list
 
 def waiting_longest(filters: ReportFilters, *, limit: int = RIGHT_NOW_LIMIT) -> list[Conversation]:
     """Customers waiting right now (whatever the period), longest first."""
-    qs = Conversation.objects.filter(shop_id=filters.shop_id, waiting_since__isnull=False)
+    qs = Conversation.objects.filter(shop_id=filters.shop_id).waiting()
     if filters.channel_id is not None:
         qs = qs.filter(channel_id=filters.channel_id)
     return list(

@@ -12,8 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inbox.permissions import IsShopOwner
-from inbox.selectors import request_member
+from inbox.permissions import IsShopOwner, calling_member
 from monitoring.reports import ReportParamError, report_filters_build, report_groups
 
 GROUP_BY_CHOICES = ("member", "channel", "day")
@@ -85,8 +84,7 @@ class ResponseTimesView(APIView):
         tags=["reports"],
     )
     def get(self, request: Request) -> Response:
-        member = request_member(request)
-        assert member is not None  # IsShopOwner let the request through
+        member = calling_member(request)
         query = ResponseTimesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params: dict[str, Any] = query.validated_data

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from inbox.models import Member
+from inbox.http import MemberRequest
 from inbox.views import member_required
 from monitoring.forms import COMMON_ZONES, PolicyForm
 from monitoring.models import Alert
@@ -20,8 +20,8 @@ from monitoring.services.policy import policy_for_shop, policy_update
 
 @member_required
 @require_http_methods(["GET", "POST"])
-def policy_settings(request: HttpRequest) -> HttpResponse:
-    member: Member = request.member  # type: ignore[attr-defined]
+def policy_settings(request: MemberRequest) -> HttpResponse:
+    member = request.member
     if not member.is_owner:
         raise PermissionDenied(_("Hanya pemilik toko yang bisa mengubah pengaturan."))
     policy = policy_for_shop(shop_id=member.shop_id)
@@ -37,8 +37,8 @@ def policy_settings(request: HttpRequest) -> HttpResponse:
 
 
 @member_required
-def alert_list(request: HttpRequest) -> HttpResponse:
-    member: Member = request.member  # type: ignore[attr-defined]
+def alert_list(request: MemberRequest) -> HttpResponse:
+    member = request.member
     kind = request.GET.get("kind") if request.GET.get("kind") in Alert.Kind.values else None
     requested_state = request.GET.get("state", "open")
     state = requested_state if requested_state in Alert.State.values else None
@@ -55,12 +55,12 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 
 @member_required
 @require_POST
-def alert_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
-    member: Member = request.member  # type: ignore[attr-defined]
+def alert_acknowledge_view(request: MemberRequest, pk: int) -> HttpResponse:
+    member = request.member
     if not alerts_visible(member=member).filter(pk=pk).exists():
         raise Http404
     alert_acknowledge(alert_id=pk, member=member)
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         return redirect("monitoring:alerts")
     alert = alerts_visible(member=member).get(pk=pk)
     return render(request, "monitoring/partials/alert_row.html", {"alert": alert})

@@ -41,6 +41,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.member: the member behind a session or a member token, looked up on first read.
+    "inbox.middleware.MemberMiddleware",
     # Counts failed browser/admin logins per IP + username and locks out after too many.
     "inbox.middleware.LoginRateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -66,18 +66,6 @@ def balas_js_strings() -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def balas_member(context: template.Context) -> Any:
-    """The logged-in user's Member (or None), for pages whose view did not set request.member."""
+    """The request's Member (or None) for the page's navigation: `request.member`, see MemberMiddleware."""
     request = context.get("request")
-    if request is None:
-        return None
-    member = getattr(request, "member", None)
-    if member is not None:
-        return member
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return None
-    from inbox.models import Member
-
-    member = Member.objects.select_related("shop").filter(user=user).first()
-    request.member = member
-    return member
+    return getattr(request, "member", None) if request is not None else None

@@ -75,6 +75,8 @@
 
   /* ---- list ordering (same order as the server) -------------------------------------- */
   function rowKey(li) {
+    // data-waiting is the server's Conversation.waiting_at (empty when nobody waits): the rule of
+    // "waiting" lives on the server, never here.
     var waiting = li.dataset.waiting ? Date.parse(li.dataset.waiting) : NaN;
     var last = li.dataset.last ? Date.parse(li.dataset.last) : NaN;
     return { waiting: waiting, last: last, id: Number(li.dataset.id) };

@@ -115,6 +115,22 @@ def test_page_right_now_waiting_and_alerts(history: History, owner_client: Clien
     assert f'href="/c/{long_wait.pk}/"' in alerts
 
 
+def test_a_chat_closed_mid_wait_is_not_waiting_on_the_dashboard(history: History, owner_client: Client) -> None:
+    now = timezone.now()
+    waiting = ConversationFactory(
+        contact=ContactFactory(channel=history.wa, name="Sari"), waiting_since=now - timedelta(minutes=10)
+    )
+    ConversationFactory(
+        contact=ContactFactory(channel=history.wa, name="Ditutup"),
+        waiting_since=now - timedelta(hours=5),
+        status=Conversation.Status.CLOSED,
+    )
+    html = owner_client.get("/dashboard/").content.decode()
+    listed = re.search(r'id="waiting-list">(.*?)</ol>', html, re.S)[1]
+    assert re.findall(r'href="/c/(\d+)/"', listed) == [str(waiting.pk)]
+    assert re.search(r'data-stat="waiting">1<', html)
+
+
 def test_page_in_english(history: History, owner_client: Client) -> None:
     response = owner_client.get("/dashboard/", PERIOD, headers={"Accept-Language": "en"})
     assert response.status_code == 200
