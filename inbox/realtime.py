@@ -32,10 +32,6 @@ def shop_group(shop_id: int) -> str:
     return f"shop.{shop_id}"
 
 
-def conversation_group(conversation_id: int) -> str:
-    return f"conversation.{conversation_id}"
-
-
 @dataclass(frozen=True)
 class Audience:
     """Which of the shop's members an event is for: the owners (when `owners`) and these members.

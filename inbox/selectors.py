@@ -88,10 +88,6 @@ def channel_list(*, shop_id: int) -> QuerySet[Channel]:
     return Channel.objects.filter(shop_id=shop_id).order_by("id")
 
 
-def channel_get(*, shop_id: int, pk: int) -> Channel | None:
-    return channel_list(shop_id=shop_id).filter(pk=pk).first()
-
-
 def member_get(*, shop_id: int, pk: int) -> Member | None:
     return Member.objects.select_related("user").filter(shop_id=shop_id, pk=pk).first()
 

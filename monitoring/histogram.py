@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 BASE = 1.05
 LAST_BUCKET = 501
@@ -100,10 +100,6 @@ def percentile_from_counts(counts: Sequence[int], fraction: float) -> float | No
     low_value = _rank_value(counts, lo)
     high_value = low_value if hi == lo else _rank_value(counts, hi)
     return low_value + (high_value - low_value) * (rank - lo)
-
-
-def percentiles_from_counts(counts: Sequence[int], fractions: Iterable[float]) -> list[float | None]:
-    return [percentile_from_counts(counts, f) for f in fractions]
 
 
 def _rank_value(counts: Sequence[int], rank: int) -> float:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from inbox.models import Member
-from monitoring.models import Alert, ReplyMeasurement, WaitingPeriod
+from inbox.models import Member, Shop
+from monitoring.models import Alert, ShopPolicy
 
 
 def alerts_visible(*, member: Member, kind: str | None = None, state: str | None = None) -> QuerySet[Alert]:
@@ -25,9 +25,11 @@ def alerts_visible(*, member: Member, kind: str | None = None, state: str | None
     return alerts.order_by("-created_at", "-id")
 
 
-def waiting_periods_of(*, shop_id: int, conversation_id: int) -> QuerySet[WaitingPeriod]:
-    return WaitingPeriod.objects.filter(shop_id=shop_id, conversation_id=conversation_id).order_by("started_at", "id")
-
-
-def measurement_of(*, shop_id: int, message_id: int) -> ReplyMeasurement | None:
-    return ReplyMeasurement.objects.filter(shop_id=shop_id, message_id=message_id).first()
+def policy_get(*, shop_id: int) -> ShopPolicy:
+    """The shop's reply targets and opening hours; a shop that never set them gets the defaults in its
+    own time zone (unsaved: reading writes nothing)."""
+    policy = ShopPolicy.objects.filter(shop_id=shop_id).first()
+    if policy is not None:
+        return policy
+    shop_tz = Shop.objects.filter(pk=shop_id).values_list("timezone", flat=True).first() or "Asia/Jakarta"
+    return ShopPolicy(shop_id=shop_id, timezone=shop_tz)

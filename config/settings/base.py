@@ -106,6 +106,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task that never finishes (a lock that never comes, a server that never answers) gives its
+# worker back: the soft limit raises inside the task, the hard one kills it. Each task family sets
+# its own pair (monitoring/tasks.py: TIME_LIMITS); these hold for any task that sets none.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
 # Redis outages must not slow webhooks down: a publish fails after one quick retry (the sweep
 # measures what was not queued), and connecting gives up after 2 s instead of hanging.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}

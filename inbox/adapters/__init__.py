@@ -1,8 +1,17 @@
-"""Platform adapters: one module per platform, registered by its platform name."""
+"""Platform adapters: one module per platform, registered by its platform name.
+
+The adapter modules import only `inbox.adapters.base` (never this package), and this package
+imports each of them once, below: the registry and the adapters stand in one direction.
+"""
 
 from __future__ import annotations
 
 from inbox.adapters.base import PlatformAdapter
+from inbox.adapters.instagram import InstagramAdapter
+from inbox.adapters.messenger import MessengerAdapter
+from inbox.adapters.shopee import ShopeeAdapter
+from inbox.adapters.tiktokshop import TikTokShopAdapter
+from inbox.adapters.whatsapp import WhatsAppAdapter
 
 _REGISTRY: dict[str, PlatformAdapter] = {}
 
@@ -19,7 +28,6 @@ def register(adapter_cls: type[PlatformAdapter]) -> type[PlatformAdapter]:
 
 
 def get_adapter(platform: str) -> PlatformAdapter:
-    _load()
     try:
         return _REGISTRY[platform]
     except KeyError as exc:
@@ -28,16 +36,9 @@ def get_adapter(platform: str) -> PlatformAdapter:
 
 def adapter_platforms() -> list[str]:
     """Every platform that has an adapter (the `api` platform has none: its clients push)."""
-    _load()
     return sorted(_REGISTRY)
 
 
-def _load() -> None:
-    # Importing the modules registers them; adding a platform = adding its module here.
-    from inbox.adapters import (  # noqa: F401
-        instagram,
-        messenger,
-        shopee,
-        tiktokshop,
-        whatsapp,
-    )
+# Adding a platform = its module, and its class here.
+for _adapter in (InstagramAdapter, MessengerAdapter, ShopeeAdapter, TikTokShopAdapter, WhatsAppAdapter):
+    register(_adapter)

@@ -6,8 +6,8 @@ signature with a channel's secrets, to parse the body and how to answer; `inbox.
 stores what it returns; `reply_send` asks it to send text. It returns plain dataclasses; the
 view turns them into HTTP answers.
 
-Adding a platform is one module in this package (registered with `@register`, imported by
-`inbox.adapters._load`) plus its `Platform` choice. The class declares (registration refuses it
+Adding a platform is one module in this package (its class registered in `inbox/adapters/__init__.py`)
+plus its `Platform` choice. The class declares (registration refuses it
 otherwise):
 
 - `platform`: the `Platform` value it serves (also the webhook URL's slug);

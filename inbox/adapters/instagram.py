@@ -7,11 +7,9 @@ come back too and are matched by mid (and by `app_id` when the channel has one c
 
 from __future__ import annotations
 
-from inbox.adapters import register
 from inbox.adapters.meta_messaging import MetaMessagingAdapter
 
 
-@register
 class InstagramAdapter(MetaMessagingAdapter):
     platform = "instagram"
     required_secrets = ("app_secret", "verify_token", "access_token")

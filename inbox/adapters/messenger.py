@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from inbox.adapters import register
 from inbox.adapters.base import OutboundContext
 from inbox.adapters.meta_messaging import MetaMessagingAdapter
 
 
-@register
 class MessengerAdapter(MetaMessagingAdapter):
     platform = "messenger"
     # app_id tells our own Send API echoes from replies typed in Meta's tools.

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 
-from inbox.adapters import register
 from inbox.adapters.base import (
     Attachment,
     NormalizedMessage,
@@ -38,7 +37,6 @@ SEND_MESSAGE_PATH = "/api/v2/sellerchat/send_message"
 _AUTO_STATUSES = {"auto_reply", "offwork_autoreply"}
 
 
-@register
 class ShopeeAdapter(PlatformAdapter):
     platform = "shopee"
     # callback_url is part of what Shopee signs a push with.

@@ -16,7 +16,6 @@ from typing import Any
 
 from django.conf import settings
 
-from inbox.adapters import register
 from inbox.adapters.base import (
     Attachment,
     NormalizedMessage,
@@ -52,7 +51,6 @@ _CARD_KINDS = {
 _MILLIS_THRESHOLD = 1e11
 
 
-@register
 class TikTokShopAdapter(PlatformAdapter):
     platform = "tiktokshop"
     required_secrets = ("app_key", "app_secret", "access_token", "shop_cipher")

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 
-from inbox.adapters import register
 from inbox.adapters.base import (
     Attachment,
     NormalizedMessage,
@@ -40,7 +39,6 @@ _MEDIA_TYPES = {
 _STATUSES = {"sent", "delivered", "read", "failed"}
 
 
-@register
 class WhatsAppAdapter(MetaAdapter):
     platform = "whatsapp"
     required_secrets = ("app_secret", "verify_token", "access_token")

@@ -8,9 +8,9 @@ from typing import Any
 
 from django.db import transaction
 
-from inbox.models import Shop
 from monitoring.business_hours import ScheduleError, business_hours_clean, timezone_clean
 from monitoring.models import ShopPolicy
+from monitoring.selectors import policy_get
 from monitoring.services.deadlines import open_period_deadlines_refresh
 from monitoring.services.rollups import rollups_rebuild
 
@@ -30,12 +30,13 @@ class PolicyError(ValueError):
 
 
 def policy_for_shop(*, shop_id: int) -> ShopPolicy:
-    """The shop's policy, created with the defaults (and the shop's time zone) the first time."""
-    policy = ShopPolicy.objects.filter(shop_id=shop_id).first()
-    if policy is not None:
+    """The shop's stored policy, created with the defaults (and the shop's time zone) the first time the
+    measuring, e-mail or settings code needs the row itself. Reads that need only the values use
+    monitoring.selectors.policy_get."""
+    policy = policy_get(shop_id=shop_id)
+    if policy.pk is not None:
         return policy
-    shop_tz = Shop.objects.filter(pk=shop_id).values_list("timezone", flat=True).first() or "Asia/Jakarta"
-    policy, _ = ShopPolicy.objects.get_or_create(shop_id=shop_id, defaults={"timezone": shop_tz})
+    policy, _ = ShopPolicy.objects.get_or_create(shop_id=shop_id, defaults={"timezone": policy.timezone})
     return policy
 
 
