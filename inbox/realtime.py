@@ -71,22 +71,30 @@ class _PublishLoop:
     loop.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = _QUEUE_LIMIT) -> None:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[tuple[str, dict[str, Any]]] | None = None
         self._pid = 0
+        self._limit = limit
         self.dropped_total = 0
 
     def _started(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue[tuple[str, dict[str, Any]]]]:
         with self._lock:
             if self._loop is None or self._queue is None or self._pid != os.getpid():
                 loop = asyncio.new_event_loop()
-                queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(_QUEUE_LIMIT)
+                queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(self._limit)
                 threading.Thread(target=loop.run_forever, name="balas-realtime", daemon=True).start()
                 asyncio.run_coroutine_threadsafe(_sender(queue), loop)
                 self._loop, self._queue, self._pid = loop, queue, os.getpid()
             return self._loop, self._queue
+
+    def close(self) -> None:
+        """Stop this sender's loop, dropping what it has not sent (tests, a clean shutdown)."""
+        with self._lock:
+            loop, self._loop, self._queue = self._loop, None, None
+        if loop is not None:
+            loop_stop(loop)
 
     def submit(self, group: str, item: dict[str, Any]) -> None:
         loop, queue = self._started()
@@ -100,6 +108,17 @@ class _PublishLoop:
             logger.warning(
                 "realtime.publish_dropped group=%s type=%s total=%d", group, item["event"]["type"], self.dropped_total
             )
+
+
+def loop_stop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what runs on `loop` (from another thread), then stop it."""
+
+    def stop() -> None:
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        loop.call_soon(loop.stop)
+
+    loop.call_soon_threadsafe(stop)
 
 
 # At most this many events in one channel-layer message.
