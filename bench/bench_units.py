@@ -162,8 +162,8 @@ def bench(n: int) -> None:
     from inbox.services import channel_create, shop_create
     from monitoring.business_hours import ALWAYS_OPEN
     from monitoring.models import WaitingPeriod
-    from monitoring.services import deadlines
-    from monitoring.services.periods import period_deadline_check
+    from monitoring.services import overdue
+    from monitoring.services.overdue import period_deadline_check
     from monitoring.services.policy import policy_update
     from monitoring.tasks import message_measure
 
@@ -256,7 +256,7 @@ def bench(n: int) -> None:
         .values_list("id", "deadline_at")
     )
     single, batched = due[: len(due) // 3], due[len(due) // 3 :]
-    deadlines.DEADLINE_BATCH = 1
+    overdue.DEADLINE_BATCH = 1
     rows.append(
         run_units(
             "deadline check, due (alert, batch of 1)",
@@ -264,12 +264,12 @@ def bench(n: int) -> None:
             lambda p: period_deadline_check(period_id=p[0], armed_for=p[1]),
         )
     )
-    deadlines.DEADLINE_BATCH = 20
+    overdue.DEADLINE_BATCH = 20
     rows.append(
         run_units(
             "deadline batch of 20 due (20 alerts)",
             list(range(len(batched) // 20)),
-            lambda _: deadlines.due_slow_alerts_raise(),
+            lambda _: overdue.due_slow_alerts_raise(),
         )
     )
     rows.append(

@@ -8,7 +8,7 @@ Writes {"shop", "account_id", "app_secret", "owner_token", "admin_token"} to OUT
 load traffic measures the common case (a known customer) rather than a flood of first contacts.
 --waiting: that many more customers (wa_id 62813xxxxxxxx), each with one unanswered message and its open
 waiting period whose deadline falls evenly in [T, T + S] (Unix time); each deadline is armed through
-`monitoring.services.periods.deadline_arm`, exactly as the measuring task arms it (a Celery ETA task).
+`monitoring.services.deadlines.deadline_arm`, exactly as the measuring task arms it (a Celery ETA task).
 """
 
 from __future__ import annotations
@@ -84,21 +84,26 @@ def main() -> None:
 
 
 def customers_create(*, channel: Any, prefix: str, count: int) -> list[Any]:
+    """Customers who have written before: each conversation already measured by monitoring (its
+    ConversationWait row exists, nothing waiting, no reply counted yet), as after their first message."""
     from inbox.models import Contact, Conversation
+    from monitoring.models import ConversationWait
 
     contacts = Contact.objects.bulk_create(
         Contact(shop_id=channel.shop_id, channel=channel, external_id=f"{prefix}{i:08d}", name=f"Pelanggan {i}")
         for i in range(count)
     )
-    return Conversation.objects.bulk_create(
+    conversations = Conversation.objects.bulk_create(
         Conversation(shop_id=channel.shop_id, channel=channel, contact=c) for c in contacts
     )
+    ConversationWait.objects.bulk_create(ConversationWait(conversation=c) for c in conversations)
+    return conversations
 
 
 def waiting_create(*, channel: Any, count: int, first: float, spread: float, target: int) -> None:
     from inbox.models import Conversation, Message
-    from monitoring.models import MessageTrack, WaitingPeriod
-    from monitoring.services.periods import deadline_arm
+    from monitoring.models import ConversationWait, MessageTrack, WaitingPeriod
+    from monitoring.services.deadlines import deadline_arm
 
     conversations = customers_create(channel=channel, prefix="62813", count=count)
     deadlines = [datetime.fromtimestamp(first + spread * i / count, UTC) for i in range(count)]
@@ -138,6 +143,11 @@ def waiting_create(*, channel: Any, count: int, first: float, spread: float, tar
         for conv, message, deadline in zip(conversations, messages, deadlines, strict=True)
     )
     MessageTrack.objects.bulk_create(MessageTrack(message=m) for m in messages)
+    ConversationWait.objects.bulk_update(
+        [ConversationWait(conversation_id=p.conversation_id, open_period_since=p.started_at) for p in periods],
+        ["open_period_since"],
+        batch_size=1000,
+    )
     for period in periods:
         deadline_arm(period_id=period.pk, deadline_at=period.deadline_at)
 

@@ -13,9 +13,9 @@ from inbox.http import MemberRequest
 from inbox.views import member_required
 from monitoring.forms import COMMON_ZONES, PolicyForm
 from monitoring.models import Alert
-from monitoring.selectors import alerts_visible, policy_get
+from monitoring.selectors import alerts_visible
 from monitoring.services.alerts import alert_acknowledge
-from monitoring.services.policy import policy_update
+from monitoring.services.policy import policy_for_shop, policy_update
 
 
 @member_required
@@ -24,7 +24,7 @@ def policy_settings(request: MemberRequest) -> HttpResponse:
     member = request.member
     if not member.is_owner:
         raise PermissionDenied(_("Hanya pemilik toko yang bisa mengubah pengaturan."))
-    policy = policy_get(shop_id=member.shop_id)
+    policy = policy_for_shop(shop_id=member.shop_id)
     if request.method == "POST":
         form = PolicyForm(request.POST)
         if form.is_valid():

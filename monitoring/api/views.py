@@ -22,9 +22,9 @@ from monitoring.api.serializers import (
     ToneCheckResponseSerializer,
 )
 from monitoring.models import Alert
-from monitoring.selectors import alerts_visible, policy_get
+from monitoring.selectors import alerts_visible
 from monitoring.services.alerts import alert_acknowledge
-from monitoring.services.policy import PolicyError, policy_update
+from monitoring.services.policy import PolicyError, policy_for_shop, policy_update
 from monitoring.services.tone import tone_check
 
 
@@ -36,7 +36,7 @@ class PolicyView(APIView):
 
     @extend_schema(summary="The shop's reply targets and business hours", responses=PolicySerializer)
     def get(self, request: Request) -> Response:
-        policy = policy_get(shop_id=calling_member(request).shop_id)
+        policy = policy_for_shop(shop_id=calling_member(request).shop_id)
         return Response(PolicySerializer(policy).data)
 
     @extend_schema(

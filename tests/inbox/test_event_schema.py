@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -160,3 +161,9 @@ def test_the_alert_payload_is_the_api_serializers(world):
     alert = _alert(world)
     alert = Alert.objects.select_related("conversation__contact").get(pk=alert.pk)
     assert representation(AlertSerializer, alert) == dict(AlertSerializer(alert).data)
+
+
+def test_the_architecture_doc_lists_every_event_type():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = [t.name for t in event_types() if f"| `{t.name}` |" not in doc]
+    assert missing == []
