@@ -88,6 +88,55 @@ class NormalizedMessage:
     # An echo of a message this Balas installation sent through the platform's API (Messenger
     # `app_id` equal to ours): it must be matched to the stored reply, never stored twice.
     own_send_echo: bool = False
+    # The structured part of `kind` (the contract's `content`: location, contacts, order items,
+    # interactive reply, media, referral, ...), JSON-safe.
+    content: Mapping[str, Any] = field(default_factory=dict)
+    # The platform id of the message this one quotes or answers (WhatsApp `context.id`, Meta `reply_to.mid`).
+    reply_to_platform_message_id: str = ""
+    # The platform sent no usable timestamp (missing, zero, unparsable): `sent_at` is the delivery's time.
+    timestamp_missing: bool = False
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """A reaction to a stored message (never a message of its own). `emoji == ""` removes it."""
+
+    target_platform_message_id: str
+    contact_external_id: str
+    emoji: str
+    from_shop: bool
+    at: datetime
+    platform_conversation_id: str = ""
+
+
+@dataclass(frozen=True)
+class MessageEdit:
+    """New text (or caption) for a stored message, from the customer or the shop."""
+
+    target_platform_message_id: str
+    contact_external_id: str
+    text: str
+    from_shop: bool
+    at: datetime
+    content: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MessageDelete:
+    """A stored message deleted or unsent on the platform (the shop still sees the original)."""
+
+    target_platform_message_id: str
+    contact_external_id: str
+    from_shop: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A customer's public profile from the platform's user-profile API."""
+
+    name: str = ""
+    avatar_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,6 +156,9 @@ class StatusUpdate:
 class ParsedEvent:
     messages: tuple[NormalizedMessage, ...] = ()
     statuses: tuple[StatusUpdate, ...] = ()
+    reactions: tuple[Reaction, ...] = ()
+    edits: tuple[MessageEdit, ...] = ()
+    deletes: tuple[MessageDelete, ...] = ()
     # What the body carried that Balas does not handle, in words (acknowledged, recorded as ignored).
     ignored: tuple[str, ...] = ()
     # Items that are not the platform's format, in words naming the field. A delivery with
@@ -116,7 +168,7 @@ class ParsedEvent:
 
     @property
     def is_empty(self) -> bool:
-        return not self.messages and not self.statuses
+        return not (self.messages or self.statuses or self.reactions or self.edits or self.deletes)
 
 
 @dataclass(frozen=True)
@@ -202,6 +254,25 @@ class PlatformAdapter:
 
     def send_text(self, ctx: OutboundContext) -> SendResult:
         """Send a text reply through the platform's API (raises SendError)."""
+        raise NotImplementedError
+
+    # Platforms whose send API takes a reaction to a message (WhatsApp, Messenger, Instagram).
+    supports_reactions: ClassVar[bool] = False
+    # Platforms that send only ids, whose names come from a user-profile API (Messenger, Instagram).
+    supports_profile_fetch: ClassVar[bool] = False
+
+    def send_reaction(self, ctx: OutboundContext, *, target_platform_message_id: str, emoji: str) -> None:
+        """React to a customer's message (`emoji == ""` removes the shop's reaction; raises SendError).
+
+        Only called when `supports_reactions` is True.
+        """
+        raise NotImplementedError
+
+    def profile_fetch(self, *, account_id: str, secrets: Mapping[str, Any], contact_external_id: str) -> Profile:
+        """The customer's name and picture from the user-profile API (raises SendError).
+
+        Only called when `supports_profile_fetch` is True.
+        """
         raise NotImplementedError
 
 
