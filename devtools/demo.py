@@ -20,8 +20,8 @@ from django.conf import settings
 from django.db import transaction
 
 from inbox.models import Channel, Member, Platform, Shop
-from inbox.services.shops import channel_create, member_create, member_token_rotate, shop_create
-from inbox.tokens import token_generate, token_hash
+from inbox.services.shops import channel_create, channel_token_rotate, member_create, member_token_rotate, shop_create
+from inbox.tokens import token_hash
 
 logger = logging.getLogger("balas.demo")
 
@@ -184,7 +184,7 @@ def _channel_ensure(
         if platform == Platform.API:
             token = str(old.get("token") or "")
             if not token or channel.token_hash != token_hash(token):
-                token = _channel_token_rotate(channel=channel)
+                token = channel_token_rotate(channel=channel)
     entry: dict[str, Any] = {"id": channel.pk, "account_id": channel.account_id, "name": channel.name}
     if platform == Platform.API:
         entry["token"] = token
@@ -214,14 +214,6 @@ def _channel_refresh(*, channel: Channel, base_url: str) -> None:
     if channel.secrets.get("callback_url") != expected:
         channel.secrets = {**channel.secrets, "callback_url": expected}
         channel.save(update_fields=["secrets"])
-
-
-def _channel_token_rotate(*, channel: Channel) -> str:
-    token, digest = token_generate("bc")
-    channel.token_hash = digest
-    channel.save(update_fields=["token_hash"])
-    logger.info("demo.channel_token_rotated channel=%s", channel.pk)
-    return token
 
 
 def _digits(n: int, first: str = "") -> str:

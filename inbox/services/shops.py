@@ -99,6 +99,16 @@ def member_create(*, shop: Shop, email: str, password: str, role: str) -> tuple[
 
 
 @transaction.atomic
+def channel_token_rotate(*, channel: Channel) -> str:
+    """Replace an API channel's push token; the old one stops working at once."""
+    token, digest = token_generate("bc")
+    channel.token_hash = digest
+    channel.save(update_fields=["token_hash"])
+    logger.info("channel.token_rotated channel=%s", channel.pk)
+    return token
+
+
+@transaction.atomic
 def member_token_rotate(*, member: Member) -> str:
     """Replace the member's API token; the old one stops working at once."""
     token, digest = token_generate("bm")

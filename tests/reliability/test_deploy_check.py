@@ -25,9 +25,13 @@ def _production_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _check(env: dict[str, str], *, program: tuple[str, ...] = ("manage.py",)) -> subprocess.CompletedProcess[str]:
+    return _manage(env, "check", "--deploy", "--fail-level", "WARNING", program=program)
+
+
+def _manage(env: dict[str, str], *args: str, program: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        [sys.executable, *program, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -78,28 +82,11 @@ execute_from_command_line(sys.argv)
 
 
 def test_production_needs_no_devtools():
-    env = _production_env()
-    result = subprocess.run(
-        [sys.executable, "-c", _WITHOUT_DEVTOOLS, "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = _check(_production_env(), program=("-c", _WITHOUT_DEVTOOLS))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
     # The demo's commands are not there at all, not merely broken.
-    commands = subprocess.run(
-        [sys.executable, "-c", _WITHOUT_DEVTOOLS, "help", "--commands"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    commands = _manage(_production_env(), "help", "--commands", program=("-c", _WITHOUT_DEVTOOLS))
     assert commands.returncode == 0, commands.stderr
     assert "createshop" in commands.stdout.split()
     assert "seeddemo" not in commands.stdout.split()
