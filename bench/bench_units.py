@@ -103,7 +103,7 @@ def run_units(name: str, items: list[Any], unit: Callable[[Any], Any]) -> dict[s
     db_cpu_ms = (_proc_cpu_s(backend) - db_cpu_start) * 1000 / max(1, len(items))
     if os.environ.get("BENCH_UNITS_SQL"):
         for query in ctx.captured_queries:
-            print("   ", query["time"], query["sql"][:300])
+            print("   ", query["time"], (query["sql"] or "(prepared statement)")[:300])
     if profiler is not None:
         profiler.disable()
         pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_UNITS_SORT", "cumulative")).print_stats(45)

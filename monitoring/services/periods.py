@@ -34,7 +34,10 @@ def waiting_periods_update(*, message: Message) -> None:
 
     Idempotent: it recomputes from the messages, so running it again changes nothing.
     """
-    conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
+    # The wait row comes along unlocked: every writer of it holds this conversation's lock first.
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",)).select_related("wait").get(pk=message.conversation_id)
+    )
     policy = policy_for_shop(shop_id=conversation.shop_id)
     anchor = (
         Message.objects.filter(Message.human_reply_q(), conversation=conversation, sent_at__lt=message.sent_at)
@@ -79,6 +82,9 @@ def _conversation_state_keep(
     replies = [m.sent_at for m in ordered if m.direction == Message.Direction.OUT]
     replied_at = max(replies) if replies else (anchor.sent_at if anchor is not None else None)
     open_since = bursts[-1].messages[0].sent_at if bursts and bursts[-1].reply is None else None
+    current = getattr(conversation, "wait", None)
+    if current is not None and (current.open_period_since, current.measured_reply_at) == (open_since, replied_at):
+        return  # a message joining the open period: nothing to write
     # One upsert: the row exists from the conversation's first measurement on.
     ConversationWait.objects.bulk_create(
         [ConversationWait(conversation_id=conversation.pk, open_period_since=open_since, measured_reply_at=replied_at)],
