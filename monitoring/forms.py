@@ -31,6 +31,13 @@ class PolicyForm(forms.Form):
     reply_target_min = forms.DecimalField(
         label=_("Target balasan berikutnya (menit jam kerja)"), min_value=Decimal("0.05"), decimal_places=2
     )
+    warn_at_pct = forms.IntegerField(
+        label=_("Peringatkan admin pada (% dari target)"),
+        min_value=1,
+        max_value=99,
+        required=False,
+        help_text=_("Admin diingatkan sebelum target terlewati, agar pemilik tidak perlu diberi tahu."),
+    )
     timezone = forms.CharField(label=_("Zona waktu"), max_length=64)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -48,6 +55,7 @@ class PolicyForm(forms.Form):
         initial: dict[str, Any] = {
             "first_reply_target_min": Decimal(policy.first_reply_target_s) / 60,
             "reply_target_min": Decimal(policy.reply_target_s) / 60,
+            "warn_at_pct": policy.warn_at_pct,
             "timezone": policy.timezone,
         }
         for day in WEEKDAYS:
@@ -69,12 +77,14 @@ class PolicyForm(forms.Form):
                 self.add_error(f"hours_{day}", str(exc))
         if self.errors:
             return cleaned
-        data = {
+        data: dict[str, Any] = {
             "first_reply_target_s": round(cleaned["first_reply_target_min"] * 60),
             "reply_target_s": round(cleaned["reply_target_min"] * 60),
             "timezone": cleaned["timezone"],
             "business_hours": hours,
         }
+        if cleaned.get("warn_at_pct") is not None:
+            data["warn_at_pct"] = cleaned["warn_at_pct"]
         try:
             self.policy_data = policy_clean(data)
         except PolicyError as exc:
@@ -91,5 +101,6 @@ def _form_field(name: str, message: str) -> str | None:
     return {
         "first_reply_target_s": "first_reply_target_min",
         "reply_target_s": "reply_target_min",
+        "warn_at_pct": "warn_at_pct",
         "timezone": "timezone",
     }.get(name)

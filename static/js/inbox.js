@@ -216,6 +216,8 @@
 
   function handleEvent(event) {
     if (!event || typeof event.type !== "string") return;
+    // Other scripts (the due-soon marks) follow the same events.
+    body.dispatchEvent(new CustomEvent("balas:event", { detail: event }));
     var openId = openConversationId();
     if (event.type === "message.created" || event.type === "message.updated") {
       if (openId !== null && Number(event.conversation_id) === openId && event.message) {
