@@ -82,6 +82,13 @@ class MemberRouting:
         return not (route in INTERRUPTING and self.quiet_at(moment))
 
 
+def eligible_kinds(role: str) -> list[tuple[str, str]]:
+    """The alert kinds a member of this role can receive at all (value, label)."""
+    if role == Member.Role.OWNER:
+        return [(k, str(label)) for k, label in Alert.Kind.choices if k != Alert.Kind.REPLY_DUE_SOON]
+    return [(k, str(label)) for k, label in Alert.Kind.choices]
+
+
 def eligible(alert: Alert, member: MemberRouting) -> bool:
     """May this alert reach this member at all (whatever their preferences)?
 

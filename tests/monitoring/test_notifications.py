@@ -152,3 +152,36 @@ def test_the_digest_waits_for_the_end_of_quiet_hours(shop, owner):
     Alert.objects.filter(pk=alert.pk).update(created_at=tonight - timedelta(minutes=10))
     assert digests_send(now=tonight) == 0
     assert digests_send(now=tonight + timedelta(hours=8, minutes=1)) == 1
+
+
+def test_settings_page_saves_the_members_preferences(client, admin_member):
+    client.force_login(admin_member.user)
+    page = client.get("/settings/notifications/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="route_reply_due_soon_web_push"' in html and "data-vapid-key=" in html
+    form = {
+        "route_reply_due_soon_in_page": "on",
+        "route_slow_reply_web_push": "on",
+        "quiet_start": "21:00",
+        "quiet_end": "06:30",
+        "digest_interval_minutes": "120",
+    }
+    assert client.post("/settings/notifications/", form).status_code == 302
+    routing = member_routing(admin_member)
+    assert routing.routes["reply_due_soon"] == ("in_page",)
+    assert routing.routes["slow_reply"] == ("web_push",)
+    assert routing.routes["terse_reply"] == ()
+    assert routing.quiet_start.strftime("%H:%M") == "21:00" and routing.digest_interval_minutes == 120
+    bad = client.post("/settings/notifications/", {**form, "quiet_end": "", "digest_interval_minutes": "5"})
+    assert bad.status_code == 200
+    assert member_routing(admin_member).digest_interval_minutes == 120
+
+
+def test_service_worker_is_served_from_the_root_scope(client):
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
+    assert response["Service-Worker-Allowed"] == "/"
+    body = b"".join(response.streaming_content)
+    assert b'addEventListener("push"' in body and b"showNotification" in body
