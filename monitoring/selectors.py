@@ -9,8 +9,9 @@ from monitoring.models import Alert, AlertFeedback, ShopPolicy
 
 
 def alerts_visible(*, member: Member, kind: str | None = None, state: str | None = None) -> QuerySet[Alert]:
-    """The owner sees every alert of the shop; an admin sees those on conversations assigned to them
-    or to nobody, and terse alerts about their own replies."""
+    """The owner sees every alert of the shop but the admins' warnings (`reply_due_soon`); an admin
+    sees those on conversations assigned to them or to nobody, and terse alerts about their own
+    replies (the rule of monitoring.notifications.eligible, as a query)."""
     alerts = Alert.objects.filter(shop_id=member.shop_id).select_related(
         "conversation__contact",
         "conversation__channel",
@@ -19,7 +20,9 @@ def alerts_visible(*, member: Member, kind: str | None = None, state: str | None
         "acknowledged_by__user",
         "waiting_period",
     )
-    if not member.is_owner:
+    if member.is_owner:
+        alerts = alerts.exclude(kind=Alert.Kind.REPLY_DUE_SOON)
+    else:
         alerts = alerts.filter(
             Q(conversation__assignee=member) | Q(conversation__assignee__isnull=True) | Q(member=member)
         )

@@ -185,3 +185,12 @@ def test_service_worker_is_served_from_the_root_scope(client):
     assert response["Service-Worker-Allowed"] == "/"
     body = b"".join(response.streaming_content)
     assert b'addEventListener("push"' in body and b"showNotification" in body
+
+
+def test_warnings_are_listed_for_the_admins_not_the_owner(client, shop, owner, admin_member):
+    warning = alert_of(shop, Alert.Kind.REPLY_DUE_SOON)
+    breach = alert_of(shop, Alert.Kind.SLOW_REPLY)
+    owners = client.get("/api/v1/alerts/", headers=auth(owner)).json()["results"]
+    assert [a["id"] for a in owners] == [breach.pk]
+    admins = client.get("/api/v1/alerts/", headers=auth(admin_member)).json()["results"]
+    assert {a["id"] for a in admins} == {warning.pk, breach.pk}
