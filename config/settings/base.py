@@ -228,6 +228,9 @@ VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY", default="")
 VAPID_SUBJECT = env("VAPID_SUBJECT", default="mailto:admin@balas.local")
 # How long a push service keeps an undelivered alert for an offline phone.
 BALAS_PUSH_TTL_S = env.int("BALAS_PUSH_TTL_S", default=3600)
+# Push services are HTTPS; plain-HTTP subscription endpoints are taken only with DEBUG or this
+# (the tests' local push service stand-in, devtools/push_service.py).
+BALAS_PUSH_ALLOW_HTTP = env.bool("BALAS_PUSH_ALLOW_HTTP", default=False)
 # Webhook bodies above this are refused before parsing (platform payloads are a few KB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 

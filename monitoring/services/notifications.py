@@ -146,7 +146,7 @@ def push_subscription_clean(data: object) -> dict[str, str]:
     errors: dict[str, list[str]] = {}
     endpoint = data.get("endpoint")
     parts = urlsplit(endpoint) if isinstance(endpoint, str) else None
-    local = settings.DEBUG or getattr(settings, "BALAS_PUSH_ALLOW_HTTP", False)
+    local = settings.DEBUG or settings.BALAS_PUSH_ALLOW_HTTP
     if parts is None or parts.scheme not in (("https", "http") if local else ("https",)) or not parts.netloc:
         errors["endpoint"] = ["endpoint must be the push service's https URL."]
     elif len(str(endpoint)) > 1000:
