@@ -226,3 +226,12 @@ __all__ = [
     "schedule_compile",
     "timezone_clean",
 ]
+
+
+def warning_moment(
+    start: datetime, target_seconds: float, warn_pct: int, deadline: datetime, hours: Mapping[str, Any], tz_name: str
+) -> datetime | None:
+    """When `warn_pct` percent of the target's opening time has passed since `start`, or None when
+    that is not before the deadline (the breach would come first or together: no warning)."""
+    warn_at = business_deadline(start, target_seconds * warn_pct / 100, hours, tz_name)
+    return warn_at if warn_at < deadline else None

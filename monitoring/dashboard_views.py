@@ -33,6 +33,7 @@ from monitoring.reports import (
     report_groups,
     unassigned_label,
 )
+from monitoring.services.feedback import judge_precision
 
 logger = logging.getLogger("balas.dashboard")
 
@@ -131,6 +132,7 @@ def _panels_context(report: DashboardReport) -> dict[str, Any]:
         "alerts_open_count": report.alerts_open_count,
         "slowest": [_example(m, tz) for m in report.slowest],
         "tersest": [_example(m, tz) for m in report.tersest],
+        "judge": judge_precision(shop_id=report.filters.shop_id),
     }
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from inbox.event_schema import EventType, event_build, event_type_register
 from inbox.realtime import Audience, event_publish
 from monitoring.api.serializers import AlertSerializer
 from monitoring.models import Alert
+from monitoring.notifications import IN_PAGE, ShopRouting
 
 ALERT_CREATED = "alert.created"
 ALERT_UPDATED = "alert.updated"
@@ -26,13 +29,22 @@ event_type_register(
 )
 
 
-def alert_audience(alert: Alert) -> Audience | None:
-    """The owners see every alert; an admin sees those on conversations assigned to them or to nobody."""
-    if alert.assignee_id is None:
-        return None
-    return Audience(owners=True, member_ids=(alert.assignee_id,))
+def alert_audience(alert: Alert, *, routing: ShopRouting | None = None, created: bool = False) -> Audience:
+    """Who gets the event: the members the alert may reach (monitoring.notifications.eligible: the
+    owners, the conversation's admin or every admin when nobody is assigned; a warning only the
+    admins), and for a new alert only those whose preferences put its kind in the page (`in_page`).
+
+    Changes (acknowledged, resolved) go to everyone it may reach, so every open list stays right.
+    """
+    routing = routing if routing is not None and routing.shop_id == alert.shop_id else ShopRouting.load(alert.shop_id)
+    if created:
+        members = routing.recipients(alert, IN_PAGE, timezone.now())
+    else:
+        members = routing.eligible_ids(alert)
+    return Audience(owners=False, member_ids=tuple(members))
 
 
-def alert_event_publish(alert: Alert, event_type: str) -> None:
+def alert_event_publish(alert: Alert, event_type: str, *, routing: ShopRouting | None = None) -> None:
     """`alert.created` / `alert.updated` to the alert's audience, after the commit."""
-    event_publish(shop_id=alert.shop_id, event=event_build(event_type, alert=alert), audience=alert_audience(alert))
+    audience = alert_audience(alert, routing=routing, created=event_type == ALERT_CREATED)
+    event_publish(shop_id=alert.shop_id, event=event_build(event_type, alert=alert), audience=audience)

@@ -5,8 +5,10 @@ Models hold data and constraints only; every write goes through `monitoring.serv
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inbox.models import Channel, Conversation, Member, Message, Shop
@@ -19,6 +21,8 @@ class ShopPolicy(models.Model):
     shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="policy")
     first_reply_target_s = models.PositiveIntegerField(default=300)
     reply_target_s = models.PositiveIntegerField(default=600)
+    # The assigned admin is warned (reply_due_soon) when this share of the target has passed.
+    warn_at_pct = models.PositiveSmallIntegerField(default=75, validators=[MinValueValidator(1), MaxValueValidator(99)])
     timezone = models.CharField(max_length=64, default="Asia/Jakarta")
     # {"mon": [["08:00", "21:00"]], ..., "sun": []} in the shop's local time.
     business_hours = models.JSONField(default=default_business_hours)
@@ -50,6 +54,9 @@ class WaitingPeriod(models.Model):
     started_at = models.DateTimeField()
     target_seconds = models.PositiveIntegerField()
     deadline_at = models.DateTimeField()
+    # When the admins are warned (warn_at_pct of the target, in business time); null when that moment
+    # is not before the deadline: the breach alert comes first, so there is no warning.
+    warn_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     reply = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     response_seconds = models.FloatField(null=True, blank=True)
@@ -70,6 +77,11 @@ class WaitingPeriod(models.Model):
             # The sweep's "open and past its deadline" scan touches only open rows.
             models.Index(
                 fields=["deadline_at"], condition=Q(ended_at__isnull=True), name="waitingperiod_open_deadline"
+            ),
+            models.Index(
+                fields=["warn_at"],
+                condition=Q(ended_at__isnull=True, warn_at__isnull=False),
+                name="waitingperiod_open_warn",
             ),
         ]
 
@@ -221,6 +233,7 @@ class Alert(models.Model):
         SLOW_FIRST_REPLY = "slow_first_reply", _("Balasan pertama lambat")
         SLOW_REPLY = "slow_reply", _("Balasan lambat")
         TERSE_REPLY = "terse_reply", _("Balasan ketus")
+        REPLY_DUE_SOON = "reply_due_soon", _("Segera balas")
 
     class State(models.TextChoices):
         OPEN = "open", _("Terbuka")
@@ -279,6 +292,68 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.state}) in conversation {self.conversation_id}"
+
+
+class AlertFeedback(models.Model):
+    """An owner's judgement of a terse alert: the terse judge's precision for a shop is read from these.
+
+    One per (alert, member): a later verdict replaces the earlier one (monitoring.services.feedback).
+    """
+
+    class Verdict(models.TextChoices):
+        TERSE = "terse", _("Memang ketus")
+        NOT_TERSE = "not_terse", _("Bukan ketus")
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="feedback")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    # When the current verdict was given: a replacing verdict sets it again.
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "member"], name="alertfeedback_one_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.verdict} on alert {self.alert_id} by member {self.member_id}"
+
+
+class NotificationPreference(models.Model):
+    """One member's choice of which alerts reach them and how (monitoring.notifications reads it).
+
+    No row, or `routes` null: the defaults of the member's role (monitoring.notifications.default_routes).
+    """
+
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    # {alert kind: [route, ...]}, routes from monitoring.notifications.ROUTES; a kind left out gets nothing.
+    routes = models.JSONField(null=True, blank=True)
+    # Quiet hours in the shop's time zone: no browser notification or Web Push from start to end
+    # (end before start spans midnight); both null for none.
+    quiet_start = models.TimeField(null=True, blank=True)
+    quiet_end = models.TimeField(null=True, blank=True)
+    digest_interval_minutes = models.PositiveIntegerField(default=60)
+    # The e-mail digest has covered every alert created before this.
+    digest_sent_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"notification preferences of member {self.member_id}"
+
+
+class PushSubscription(models.Model):
+    """A browser's Web Push subscription (the push service's endpoint and the keys to encrypt for it)."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=100)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_push_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"push subscription {self.pk} of member {self.member_id}"
 
 
 class MessageTrack(models.Model):

@@ -21,7 +21,7 @@ from django.db import transaction
 from inbox.hooks import MessageChange, StoredMessage
 from inbox.models import Message
 from monitoring.scheduling import measure_queue
-from monitoring.services.deadlines import deadline_arm
+from monitoring.services.deadlines import deadline_arm, warning_arm
 from monitoring.services.rollups import reply_measurements_delete
 from monitoring.services.waiting import InOrderResult, policy_copy_forget
 
@@ -63,4 +63,6 @@ def _measured_in_order(message: StoredMessage) -> bool:
         return False
     if result.period_id is not None and result.deadline_at is not None:
         deadline_arm(period_id=result.period_id, deadline_at=result.deadline_at)
+        if result.warn_at is not None:
+            warning_arm(period_id=result.period_id, warn_at=result.warn_at)
     return True

@@ -243,8 +243,9 @@ def waiting_longest(filters: ReportFilters, *, limit: int = RIGHT_NOW_LIMIT) -> 
 
 
 def alerts_open(filters: ReportFilters) -> QuerySet[Alert]:
-    """Open alerts right now (whatever the period), on the filtered channel if one is chosen."""
-    qs = Alert.objects.filter(shop_id=filters.shop_id, state="open")
+    """Open alerts right now (whatever the period), on the filtered channel if one is chosen; the
+    owner's dashboard leaves out the admins' warnings before a breach (`reply_due_soon`)."""
+    qs = Alert.objects.filter(shop_id=filters.shop_id, state="open").exclude(kind=Alert.Kind.REPLY_DUE_SOON)
     if filters.channel_id is not None:
         qs = qs.filter(conversation__channel_id=filters.channel_id)
     return qs

@@ -33,7 +33,9 @@ logger = logging.getLogger("balas.monitoring")
 MESSAGE_MEASURE = "monitoring.tasks.message_measure"
 DEADLINE_CHECK = "monitoring.tasks.deadline_check"
 DEADLINES_DUE = "monitoring.tasks.deadlines_due"
+WARNING_CHECK = "monitoring.tasks.warning_check"
 ALERT_EMAIL_SEND = "monitoring.tasks.alert_email_send"
+PUSH_SEND = "monitoring.tasks.push_send"
 
 _lost_lock = threading.Lock()
 # Task name -> how many this process could not queue (skipped by the open breaker, or failed).

@@ -18,9 +18,12 @@ from celery import shared_task
 
 from inbox.models import Message
 from monitoring.services.email import alert_emails_flush
+from monitoring.services.notifications import digests_send
 from monitoring.services.overdue import deadline_bucket_check, period_deadline_check
 from monitoring.services.periods import waiting_periods_update
+from monitoring.services.push import push_send as push_deliver
 from monitoring.services.sweep import monitoring_sweep
+from monitoring.services.warnings import period_warning_check
 
 logger = logging.getLogger("balas.monitoring")
 
@@ -34,6 +37,7 @@ TIME_LIMITS: dict[str, tuple[int, int]] = {
     "deadlines": (60, 90),
     "email": (60, 90),
     "sweep": (120, 150),
+    "push": (20, 30),
 }
 
 
@@ -61,6 +65,15 @@ def deadline_check(period_id: int, armed_for: str | None = None) -> None:
 
 
 @shared_task(ignore_result=True, acks_late=True, **_RETRY, **_limits("deadlines"))
+def warning_check(period_id: int, armed_for: str | None = None) -> None:
+    """Fired at a period's warning moment when it is checked alone (past when armed, or a far step)."""
+    moment = datetime.fromisoformat(armed_for) if armed_for else None
+    alert = period_warning_check(period_id=period_id, armed_for=moment)
+    if alert is not None:
+        logger.info("warning.alert period=%s alert=%s", period_id, alert.pk)
+
+
+@shared_task(ignore_result=True, acks_late=True, **_RETRY, **_limits("deadlines"))
 def deadlines_due(bucket_end: str) -> None:
     """Fired at the end of a half-second bucket of deadlines: raise every period due by then."""
     raised = deadline_bucket_check(bucket_end=datetime.fromisoformat(bucket_end))
@@ -72,6 +85,21 @@ def deadlines_due(bucket_end: str) -> None:
 def alert_email_send(shop_id: int) -> None:
     """E-mail the shop's new alerts now, or queue the summary for the throttle window's end."""
     alert_emails_flush(shop_id=shop_id, retry_failed=False)
+
+
+# Not acks_late: a push delivered twice is a second notification on the owner's phone.
+@shared_task(ignore_result=True, **_RETRY, **_limits("push"))
+def push_send(subscription_id: int, alert_id: int) -> None:
+    """One alert to one browser's Web Push subscription (a 404/410 from the push service deletes it)."""
+    push_deliver(subscription_id=subscription_id, alert_id=alert_id)
+
+
+@shared_task(ignore_result=True, expires=55, **_limits("email"))
+def notification_digests() -> None:
+    """Every minute (beat): the members' e-mail digests that are due."""
+    sent = digests_send()
+    if sent:
+        logger.info("notifications.digests sent=%d", sent)
 
 
 @shared_task(ignore_result=True, acks_late=True, expires=25, **_limits("sweep"))

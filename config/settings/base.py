@@ -129,6 +129,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "monitoring.tasks.sweep",
         "schedule": env.float("BALAS_SWEEP_INTERVAL_S", default=30.0),
     },
+    # Members' e-mail digests (each at its own interval; this only looks for those that are due).
+    "notification-digests": {
+        "task": "monitoring.tasks.notification_digests",
+        "schedule": env.float("BALAS_DIGEST_CHECK_INTERVAL_S", default=60.0),
+    },
 }
 
 CHANNEL_LAYERS = {
@@ -214,6 +219,18 @@ SPECTACULAR_SETTINGS = {
 BALAS_SECRETS_KEY = env("BALAS_SECRETS_KEY", default="")
 # Public base URL of this deployment, used to show each channel's webhook URL.
 BALAS_PUBLIC_URL = env("BALAS_PUBLIC_URL", default="http://127.0.0.1:8000")
+# Web Push (VAPID, RFC 8292): the application server's key pair, base64url (the public key as the
+# uncompressed P-256 point browsers take as applicationServerKey, the private key as its 32 raw
+# bytes), and the contact the push services may reach ("mailto:..." or "https://...").
+# Empty: Web Push is off (production requires them, config/settings/production.py).
+VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env("VAPID_SUBJECT", default="mailto:admin@balas.local")
+# How long a push service keeps an undelivered alert for an offline phone.
+BALAS_PUSH_TTL_S = env.int("BALAS_PUSH_TTL_S", default=3600)
+# Push services are HTTPS; plain-HTTP subscription endpoints are taken only with DEBUG or this
+# (the tests' local push service stand-in, devtools/push_service.py).
+BALAS_PUSH_ALLOW_HTTP = env.bool("BALAS_PUSH_ALLOW_HTTP", default=False)
 # Webhook bodies above this are refused before parsing (platform payloads are a few KB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 

@@ -14,3 +14,9 @@ BALAS_SECRETS_KEY = env("BALAS_SECRETS_KEY", default="ZGV2LW9ubHktYmFsYXMtc2Vjcm
 # The demo serves static files straight from the app and project folders (no collectstatic).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# A dev/test-only VAPID key pair (Web Push), never used in production (which requires its own).
+VAPID_PUBLIC_KEY = env(
+    "VAPID_PUBLIC_KEY",
+    default="BAVUxhB1f11g9kyncZ4eWW7--hJmHKwve8llODITSP2rjTeQY3v1qbCtAnvmJMEBmyyGCSmOVeS5kAsqNdom_2U",
+)
+VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY", default="uGM4xO9CE3kdjwzosdY8iFiUOvOw0o1cX-OWQ8xK02M")

@@ -7,6 +7,10 @@ DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 BALAS_SECRETS_KEY = env("BALAS_SECRETS_KEY")
+# Web Push signs with the shop's own VAPID key pair: no default key in production.
+VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY")
+VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY")
+VAPID_SUBJECT = env("VAPID_SUBJECT")
 DATABASES = {"default": env.db("DATABASE_URL")}
 if env.bool("DATABASE_POOL", default=True):
     # ASGI (uvicorn, the WebSocket server): Django's psycopg pool; persistent connections would

@@ -35,3 +35,9 @@ WHITENOISE_AUTOREFRESH = True
 # Throttle counters and login lockouts live in this run's own Redis db, apart from other runs.
 CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 CACHES["default"]["KEY_PREFIX"] = env("CHANNELS_PREFIX", default="balas-test")  # noqa: F405
+# A dev/test-only VAPID key pair (Web Push), never used in production (which requires its own).
+VAPID_PUBLIC_KEY = env(
+    "VAPID_PUBLIC_KEY",
+    default="BAVUxhB1f11g9kyncZ4eWW7--hJmHKwve8llODITSP2rjTeQY3v1qbCtAnvmJMEBmyyGCSmOVeS5kAsqNdom_2U",
+)
+VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY", default="uGM4xO9CE3kdjwzosdY8iFiUOvOw0o1cX-OWQ8xK02M")

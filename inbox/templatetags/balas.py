@@ -60,6 +60,7 @@ def balas_js_strings() -> SafeString:
         "dismiss": _("Tutup"),
         "offline": _("Koneksi terputus, menyambung ulang…"),
         "noMatch": _("Tidak ada balasan cepat yang cocok."),
+        "dueLeft": _("sisa %s"),
     }
     return json_script(strings, "balas-i18n")
 

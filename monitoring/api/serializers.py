@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from monitoring.models import Alert, ShopPolicy
@@ -19,11 +20,14 @@ class PolicySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ShopPolicy
-        fields = ["first_reply_target_s", "reply_target_s", "timezone", "business_hours"]
+        fields = ["first_reply_target_s", "reply_target_s", "warn_at_pct", "timezone", "business_hours"]
         extra_kwargs = {
             "first_reply_target_s": {"help_text": "Seconds of business time for the first reply of a conversation."},
             "reply_target_s": {"help_text": "Seconds of business time for later replies."},
             "timezone": {"help_text": "IANA time zone, e.g. Asia/Jakarta."},
+            "warn_at_pct": {
+                "help_text": "Percent of the target (1-99) at which the admins get a reply_due_soon warning."
+            },
         }
 
 
@@ -32,6 +36,7 @@ class PolicyPatchSerializer(serializers.Serializer):
 
     first_reply_target_s = serializers.IntegerField(required=False, min_value=1)
     reply_target_s = serializers.IntegerField(required=False, min_value=1)
+    warn_at_pct = serializers.IntegerField(required=False, min_value=1, max_value=99)
     timezone = serializers.CharField(required=False)
     business_hours = serializers.DictField(
         required=False,
@@ -46,6 +51,9 @@ class AlertSerializer(serializers.ModelSerializer):
     acknowledged_by_id = serializers.IntegerField(read_only=True, allow_null=True)
     contact_name = serializers.SerializerMethodField()
     reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+    due_at = serializers.SerializerMethodField(
+        help_text="Slow-reply alerts and warnings: the waiting period's reply deadline (for a countdown)."
+    )
 
     class Meta:
         model = Alert
@@ -67,8 +75,14 @@ class AlertSerializer(serializers.ModelSerializer):
             "acknowledged_at",
             "acknowledged_by_id",
             "resolved_at",
+            "due_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_due_at(self, obj: Alert) -> str | None:
+        period = obj.waiting_period if obj.waiting_period_id else None
+        return serializers.DateTimeField().to_representation(period.deadline_at) if period is not None else None
 
     def get_contact_name(self, obj: Alert) -> str:
         contact = obj.conversation.contact
@@ -101,10 +115,82 @@ class ToneCheckResponseSerializer(serializers.Serializer):
     suggestion = serializers.CharField(allow_blank=True)
 
 
+_ROUTES = ["in_page", "browser", "web_push", "email_digest"]
+
+
+class QuietHoursSerializer(serializers.Serializer):
+    start = serializers.CharField(help_text="HH:MM in the shop's time zone.")
+    end = serializers.CharField(help_text="HH:MM; before start means the quiet hours span midnight.")
+
+
+class NotificationPreferencesSerializer(serializers.Serializer):
+    """`GET /api/v1/me/notifications/`: the caller's own preferences (their role's defaults until changed)."""
+
+    kinds = serializers.DictField(
+        child=serializers.ListField(child=serializers.ChoiceField(choices=_ROUTES)),
+        help_text="Alert kind -> routes it takes: in_page, browser, web_push, email_digest.",
+    )
+    quiet_hours = QuietHoursSerializer(allow_null=True, help_text="No browser notification or Web Push inside.")
+    digest_interval_minutes = serializers.IntegerField(help_text="Minutes between e-mail digests (15-1440).")
+    timezone = serializers.CharField(read_only=True, help_text="The shop's time zone, in which quiet hours count.")
+    quiet_now = serializers.BooleanField(read_only=True)
+    defaults = serializers.BooleanField(read_only=True, help_text="True while the role's defaults apply.")
+
+
+class NotificationPreferencesPatchSerializer(serializers.Serializer):
+    """The PATCH body (every field optional; kinds left out keep their routes); checked by the service."""
+
+    kinds = serializers.DictField(
+        required=False, child=serializers.ListField(child=serializers.ChoiceField(choices=_ROUTES))
+    )
+    quiet_hours = QuietHoursSerializer(required=False, allow_null=True)
+    digest_interval_minutes = serializers.IntegerField(required=False, min_value=15, max_value=1440)
+
+
+class PushKeysSerializer(serializers.Serializer):
+    p256dh = serializers.CharField(help_text="The browser's P-256 public key, base64url (65 bytes).")
+    auth = serializers.CharField(help_text="The browser's auth secret, base64url (16 bytes).")
+
+
+class PushSubscriptionSerializer(serializers.Serializer):
+    """A browser's PushSubscription.toJSON()."""
+
+    endpoint = serializers.URLField()
+    keys = PushKeysSerializer()
+
+
+class PushSubscriptionDeleteSerializer(serializers.Serializer):
+    endpoint = serializers.URLField()
+
+
+class PushSubscriptionCreatedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    endpoint = serializers.URLField()
+    vapid_public_key = serializers.CharField()
+
+
+class AlertFeedbackRequestSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=["terse", "not_terse"])
+
+
+class AlertFeedbackSerializer(serializers.Serializer):
+    alert_id = serializers.IntegerField()
+    verdict = serializers.CharField()
+    member_id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
 __all__ = [
+    "AlertFeedbackRequestSerializer",
+    "AlertFeedbackSerializer",
     "AlertSerializer",
+    "NotificationPreferencesPatchSerializer",
+    "NotificationPreferencesSerializer",
     "PolicyPatchSerializer",
     "PolicySerializer",
+    "PushSubscriptionCreatedSerializer",
+    "PushSubscriptionDeleteSerializer",
+    "PushSubscriptionSerializer",
     "ToneCheckRequestSerializer",
     "ToneCheckResponseSerializer",
 ]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.fields import DateTimeField
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,15 +18,30 @@ from rest_framework.views import APIView
 
 from inbox.permissions import IsShopMember, IsShopOwner, calling_member
 from monitoring.api.serializers import (
+    AlertFeedbackRequestSerializer,
+    AlertFeedbackSerializer,
     AlertSerializer,
+    NotificationPreferencesPatchSerializer,
+    NotificationPreferencesSerializer,
     PolicyPatchSerializer,
     PolicySerializer,
+    PushSubscriptionCreatedSerializer,
+    PushSubscriptionDeleteSerializer,
+    PushSubscriptionSerializer,
     ToneCheckRequestSerializer,
     ToneCheckResponseSerializer,
 )
 from monitoring.models import Alert
+from monitoring.notifications import member_routing, routing_as_json
 from monitoring.selectors import alerts_visible
 from monitoring.services.alerts import alert_acknowledge
+from monitoring.services.feedback import FeedbackError, alert_feedback_record
+from monitoring.services.notifications import (
+    PreferenceError,
+    notification_preferences_update,
+    push_subscription_delete,
+    push_subscription_save,
+)
 from monitoring.services.policy import PolicyError, policy_for_shop, policy_update
 from monitoring.services.tone import tone_check
 
@@ -104,3 +122,85 @@ class ToneCheckView(APIView):
             customer=serializer.validated_data.get("customer") or [], reply=serializer.validated_data["reply"]
         )
         return Response(ToneCheckResponseSerializer(result).data)
+
+
+class AlertFeedbackView(APIView):
+    permission_classes = [IsShopOwner]
+
+    @extend_schema(
+        summary="The owner's judgement of a terse alert: really terse, or not (a later one replaces it)",
+        request=AlertFeedbackRequestSerializer,
+        responses={200: AlertFeedbackSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        member = calling_member(request)
+        if not alerts_visible(member=member).filter(pk=pk).exists():
+            raise Http404
+        verdict = request.data.get("verdict") if isinstance(request.data, dict) else None
+        try:
+            feedback = alert_feedback_record(alert_id=pk, member=member, verdict=verdict)
+        except FeedbackError as exc:
+            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {
+                "alert_id": feedback.alert_id,
+                "verdict": feedback.verdict,
+                "member_id": feedback.member_id,
+                "created_at": DateTimeField().to_representation(feedback.created_at),
+            }
+        )
+
+
+class NotificationPreferencesView(APIView):
+    permission_classes = [IsShopMember]
+
+    @extend_schema(summary="The caller's own notification preferences", responses=NotificationPreferencesSerializer)
+    def get(self, request: Request) -> Response:
+        routing = member_routing(calling_member(request))
+        return Response(routing_as_json(routing, now=timezone.now()))
+
+    @extend_schema(
+        summary="Change the caller's own notification preferences",
+        request=NotificationPreferencesPatchSerializer,
+        responses={200: NotificationPreferencesSerializer},
+    )
+    def patch(self, request: Request) -> Response:
+        try:
+            routing = notification_preferences_update(member=calling_member(request), data=request.data)
+        except PreferenceError as exc:
+            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        return Response(routing_as_json(routing, now=timezone.now()))
+
+
+class PushSubscriptionsView(APIView):
+    permission_classes = [IsShopMember]
+
+    @extend_schema(
+        summary="Subscribe this browser to Web Push (its PushSubscription JSON)",
+        request=PushSubscriptionSerializer,
+        responses={201: PushSubscriptionCreatedSerializer, 200: PushSubscriptionCreatedSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        try:
+            subscription, created = push_subscription_save(
+                member=calling_member(request),
+                data=request.data,
+                user_agent=request.headers.get("User-Agent", ""),
+            )
+        except PreferenceError as exc:
+            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        body = {"id": subscription.pk, "endpoint": subscription.endpoint, "vapid_public_key": settings.VAPID_PUBLIC_KEY}
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="Unsubscribe a browser of the caller from Web Push",
+        request=PushSubscriptionDeleteSerializer,
+        responses={204: None},
+    )
+    def delete(self, request: Request) -> Response:
+        endpoint = request.data.get("endpoint") if isinstance(request.data, dict) else None
+        if not isinstance(endpoint, str) or not endpoint:
+            return Response({"endpoint": ["endpoint is required."]}, status=status.HTTP_400_BAD_REQUEST)
+        if not push_subscription_delete(member=calling_member(request), endpoint=endpoint):
+            raise Http404
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -15,11 +15,15 @@ from django.utils.translation import gettext as _
 from inbox.models import Conversation, Member, Message
 from monitoring.events import ALERT_CREATED, ALERT_UPDATED, alert_event_publish
 from monitoring.models import Alert, WaitingPeriod
+from monitoring.notifications import ShopRouting
 from monitoring.services.email import alert_email_queue
+from monitoring.services.push import alert_pushes_queue
 
 logger = logging.getLogger("balas.monitoring")
 
 SLOW_KINDS = (Alert.Kind.SLOW_FIRST_REPLY, Alert.Kind.SLOW_REPLY)
+# The alerts a period's reply resolves: its breach, and the warning before it.
+PERIOD_KINDS = (*SLOW_KINDS, Alert.Kind.REPLY_DUE_SOON)
 
 
 def _contact_name(conversation: Conversation) -> str:
@@ -75,6 +79,7 @@ def alert_raise(
             return existing, False
         alert_event_publish(alert, ALERT_CREATED)
         transaction.on_commit(lambda: alert_email_queue(shop_id=alert.shop_id))
+        transaction.on_commit(functools.partial(alert_pushes_queue, alert_ids=[alert.pk]))
     logger.info("alert.raised alert=%s kind=%s conversation=%s", alert.pk, kind, conversation.pk)
     return alert, True
 
@@ -131,34 +136,67 @@ def slow_alerts_bulk_raise(*, periods: Sequence[WaitingPeriod], now: datetime) -
     any path gets nothing new. Each created alert is published (`alert.created`, as alert_raise
     does) and each shop's e-mail is queued once, after the commit.
     """
-    if not periods:
-        return []
-    alerts: dict[tuple[int, str], Alert] = {}
+    alerts: list[Alert] = []
     for period in periods:
         kind = slow_alert_kind(period)
         title, detail = _slow_alert_text(period, kind)
-        conversation = period.conversation
-        alerts[(period.pk, kind)] = Alert(
-            shop_id=conversation.shop_id,
-            conversation=conversation,
-            waiting_period=period,
-            kind=kind,
-            assignee_id=conversation.assignee_id,
-            title=title[:200],
-            detail=detail,
-            latency_seconds=(now - period.started_at).total_seconds(),
-        )
+        alerts.append(_period_alert(period, kind=kind, title=title, detail=detail, now=now))
+    return _period_alerts_bulk_raise(alerts)
+
+
+def _warning_text(period: WaitingPeriod, now: datetime) -> tuple[str, str]:
+    name = _contact_name(period.conversation)
+    left = max(0.0, (period.deadline_at - now).total_seconds())
+    title = _("Segera balas %(name)s") % {"name": name}
+    detail = _("Pelanggan menunggu sejak %(since)s; target terlewati dalam %(left)s menit.") % {
+        "since": timezone.localtime(period.started_at).strftime("%d-%m-%Y %H:%M"),
+        "left": _minutes(left),
+    }
+    return title, detail
+
+
+def warning_alerts_bulk_raise(*, periods: Sequence[WaitingPeriod], now: datetime) -> list[Alert]:
+    """The `reply_due_soon` warnings of periods whose warning moment has come (the caller holds their
+    row locks and checked that none is answered, alerted or past its deadline); returns those created."""
+    alerts = []
+    for period in periods:
+        title, detail = _warning_text(period, now)
+        alerts.append(_period_alert(period, kind=Alert.Kind.REPLY_DUE_SOON, title=title, detail=detail, now=now))
+    return _period_alerts_bulk_raise(alerts)
+
+
+def _period_alert(period: WaitingPeriod, *, kind: str, title: str, detail: str, now: datetime) -> Alert:
+    conversation = period.conversation
+    return Alert(
+        shop_id=conversation.shop_id,
+        conversation=conversation,
+        waiting_period=period,
+        kind=kind,
+        assignee_id=conversation.assignee_id,
+        title=title[:200],
+        detail=detail,
+        latency_seconds=(now - period.started_at).total_seconds(),
+    )
+
+
+def _period_alerts_bulk_raise(alerts: list[Alert]) -> list[Alert]:
+    if not alerts:
+        return []
+    by_key = {(alert.waiting_period_id, alert.kind): alert for alert in alerts}
     created: list[Alert] = []
-    for period_id, kind, pk in _alerts_insert(list(alerts.values())):
-        alert = alerts[(period_id, kind)]
+    for period_id, kind, pk in _alerts_insert(list(by_key.values())):
+        alert = by_key[(period_id, kind)]
         alert.pk = pk
         alert._state.adding = False
         alert._state.db = connection.alias
         created.append(alert)
+    routings = {shop_id: ShopRouting.load(shop_id) for shop_id in {alert.shop_id for alert in created}}
     for alert in created:
-        alert_event_publish(alert, ALERT_CREATED)
+        alert_event_publish(alert, ALERT_CREATED, routing=routings[alert.shop_id])
         logger.info("alert.raised alert=%s kind=%s conversation=%s", alert.pk, alert.kind, alert.conversation_id)
-    for shop_id in sorted({alert.shop_id for alert in created}):
+    transaction.on_commit(functools.partial(alert_pushes_queue, alert_ids=[alert.pk for alert in created]))
+    # Warnings are for the admins in the page: never in the owners' alert e-mail.
+    for shop_id in sorted({alert.shop_id for alert in created if alert.kind != Alert.Kind.REPLY_DUE_SOON}):
         transaction.on_commit(functools.partial(alert_email_queue, shop_id=shop_id))
     return created
 
@@ -188,10 +226,10 @@ def _alerts_insert(alerts: list[Alert]) -> list[tuple[int, str, int]]:
 
 
 def slow_alerts_resolve(*, period: WaitingPeriod, latency_seconds: float | None) -> int:
-    """The reply came: the period's slow alert is resolved and carries the real latency."""
+    """The reply came: the period's slow alert (and its warning) is resolved and carries the real latency."""
     changed = 0
     now = timezone.now()
-    for alert in Alert.objects.select_for_update().filter(waiting_period=period, kind__in=SLOW_KINDS):
+    for alert in Alert.objects.select_for_update().filter(waiting_period=period, kind__in=PERIOD_KINDS):
         alert.conversation = period.conversation  # for the event's contact name, read already
         fields: list[str] = []
         if alert.state != Alert.State.RESOLVED:

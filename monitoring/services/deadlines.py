@@ -9,6 +9,10 @@ end, which raises every period due by then (monitoring.services.overdue). An ale
 at most half a second after its deadline (plus the worker's delay), never before. A deadline that
 is far off still goes in per-period steps, and one already past when armed is checked alone at once.
 If the broker is down the sweep raises the alert instead.
+
+The warning before the breach (`reply_due_soon`, at the policy's `warn_at_pct` of the target) is
+another due moment of the same period, `warn_at`: armed the same way (`warning_arm`, into the same
+buckets, whose task raises the warnings due as well) and raised by monitoring.services.warnings.
 """
 
 from __future__ import annotations
@@ -22,9 +26,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from monitoring.business_hours import business_deadline
+from monitoring.business_hours import business_deadline, warning_moment
 from monitoring.models import ShopPolicy, WaitingPeriod
-from monitoring.scheduling import DEADLINE_CHECK, DEADLINES_DUE, task_queue
+from monitoring.scheduling import DEADLINE_CHECK, DEADLINES_DUE, WARNING_CHECK, task_queue
 
 logger = logging.getLogger("balas.monitoring")
 
@@ -42,6 +46,37 @@ def period_deadline(policy: ShopPolicy, kind: str, started_at: datetime) -> tupl
     """(target, deadline) of a period of `kind` that started at `started_at`, in business time."""
     target = target_seconds(policy, kind)
     return target, business_deadline(started_at, target, policy.business_hours, policy.timezone)
+
+
+def period_warn_at(policy: ShopPolicy, started_at: datetime, target: int, deadline: datetime) -> datetime | None:
+    """When a period's admins are warned: `warn_at_pct` of the target in business time, or None when
+    that is not before the deadline (the breach alert would come first or together: no warning)."""
+    return warning_moment(started_at, target, policy.warn_at_pct, deadline, policy.business_hours, policy.timezone)
+
+
+def period_due_moments(policy: ShopPolicy, kind: str, started_at: datetime) -> tuple[int, datetime, datetime | None]:
+    """(target, deadline, warn_at) of a period of `kind` that started at `started_at`."""
+    target, deadline = period_deadline(policy, kind, started_at)
+    return target, deadline, period_warn_at(policy, started_at, target, deadline)
+
+
+def warning_arm_on_commit(*, period_id: int, warn_at: datetime | None) -> None:
+    if warn_at is not None:
+        transaction.on_commit(lambda: warning_arm(period_id=period_id, warn_at=warn_at))
+
+
+def warning_arm(*, period_id: int, warn_at: datetime) -> None:
+    """Schedule the warning check as `deadline_arm` does the deadline's: in the bucket of its moment
+    (the bucket's task raises the warnings due too), alone at once when past, in steps when far."""
+    now = timezone.now()
+    step = timedelta(seconds=settings.BALAS_DEADLINE_ARM_STEP_S)
+    bucket_end = deadline_bucket_end(warn_at)
+    if warn_at - now > step:
+        task_queue(WARNING_CHECK, (period_id, warn_at.isoformat()), eta=now + step)
+    elif bucket_end <= now:
+        task_queue(WARNING_CHECK, (period_id, warn_at.isoformat()), eta=warn_at)
+    else:
+        deadline_bucket_arm(bucket_end=bucket_end)
 
 
 def deadline_arm_on_commit(*, period_id: int, deadline_at: datetime) -> None:
@@ -101,11 +136,15 @@ def open_period_deadlines_refresh(*, policy: ShopPolicy) -> int:
     """After a policy change: recompute the open periods' targets and deadlines, re-arm them."""
     changed = 0
     for period in WaitingPeriod.objects.select_for_update().filter(shop_id=policy.shop_id, ended_at__isnull=True):
-        target, deadline = period_deadline(policy, period.kind, period.started_at)
-        if deadline != period.deadline_at or target != period.target_seconds:
+        target, deadline, warn_at = period_due_moments(policy, period.kind, period.started_at)
+        if deadline != period.deadline_at or target != period.target_seconds or warn_at != period.warn_at:
+            if deadline != period.deadline_at:
+                deadline_arm_on_commit(period_id=period.pk, deadline_at=deadline)
+            if warn_at != period.warn_at:
+                warning_arm_on_commit(period_id=period.pk, warn_at=warn_at)
             period.deadline_at = deadline
             period.target_seconds = target
-            period.save(update_fields=["deadline_at", "target_seconds", "updated_at"])
-            deadline_arm_on_commit(period_id=period.pk, deadline_at=deadline)
+            period.warn_at = warn_at
+            period.save(update_fields=["deadline_at", "target_seconds", "warn_at", "updated_at"])
             changed += 1
     return changed

@@ -130,6 +130,7 @@ def alert_emails_flush(*, shop_id: int, retry_failed: bool = True) -> int:
         alert_email_queued_clear(shop_id=shop_id)
         pending = list(
             Alert.objects.filter(shop_id=shop_id, emailed_at__isnull=True)
+            .exclude(kind=Alert.Kind.REPLY_DUE_SOON)
             .select_related("conversation__contact", "conversation__channel")
             .order_by("created_at", "id")
         )
@@ -192,5 +193,9 @@ def _compose(alerts: list[Alert]) -> tuple[str, str]:
 def due_email_shops() -> list[int]:
     """Shops with alerts still waiting for their e-mail (for the sweep)."""
     return list(
-        Alert.objects.filter(emailed_at__isnull=True).values_list("shop_id", flat=True).distinct().order_by("shop_id")
+        Alert.objects.filter(emailed_at__isnull=True)
+        .exclude(kind=Alert.Kind.REPLY_DUE_SOON)
+        .values_list("shop_id", flat=True)
+        .distinct()
+        .order_by("shop_id")
     )

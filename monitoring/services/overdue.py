@@ -35,6 +35,7 @@ from monitoring.scheduling import DEADLINES_DUE, task_queue
 from monitoring.services.alerts import SLOW_KINDS, slow_alert_raise, slow_alerts_bulk_raise
 from monitoring.services.deadlines import DEADLINE_BUCKET_S, deadline_arm, deadline_arm_on_commit
 from monitoring.services.periods import waiting_periods_update
+from monitoring.services.warnings import due_warnings_settle
 
 logger = logging.getLogger("balas.monitoring")
 
@@ -105,9 +106,11 @@ def deadline_bucket_check(*, bucket_end: datetime) -> int:
         task_queue(DEADLINES_DUE, (bucket_end.isoformat(),), eta=bucket_end)
         return 0
     # From this bucket on: the buckets before it fired first (a worker fires ETA tasks in order).
-    return due_slow_alerts_settle(
-        since=bucket_end - timedelta(seconds=DEADLINE_BUCKET_S), until=bucket_end, batches=_BUCKET_BATCHES
-    )
+    # Breaches first: a period whose warning and deadline share this bucket is past its deadline
+    # and gets no warning at all.
+    since = bucket_end - timedelta(seconds=DEADLINE_BUCKET_S)
+    raised = due_slow_alerts_settle(since=since, until=bucket_end, batches=_BUCKET_BATCHES)
+    return raised + due_warnings_settle(since=since, until=bucket_end, batches=_BUCKET_BATCHES)
 
 
 def due_slow_alerts_settle(

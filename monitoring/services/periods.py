@@ -19,7 +19,7 @@ from inbox.models import Conversation, Message
 from monitoring.business_hours import business_seconds_between
 from monitoring.models import ConversationWait, MessageTrack, ReplyMeasurement, ShopPolicy, WaitingPeriod
 from monitoring.services.alerts import slow_alerts_resolve, terse_alert_record
-from monitoring.services.deadlines import deadline_arm_on_commit, period_deadline
+from monitoring.services.deadlines import deadline_arm_on_commit, period_due_moments, warning_arm_on_commit
 from monitoring.services.policy import policy_for_shop
 from monitoring.services.rollups import MeasurementSnapshot, RollupChanges, rollup_apply
 from monitoring.services.waiting import Burst, bursts_compute, period_kind, turns_order
@@ -143,7 +143,7 @@ def _period_apply(
 ) -> WaitingPeriod:
     first = burst.messages[0]
     started_at = first.sent_at
-    target, deadline = period_deadline(policy, kind, started_at)
+    target, deadline, warn_at = period_due_moments(policy, kind, started_at)
     reply = burst.reply
     values: dict[str, object] = {
         "first_message_id": first.pk,
@@ -151,6 +151,7 @@ def _period_apply(
         "started_at": started_at,
         "target_seconds": target,
         "deadline_at": deadline,
+        "warn_at": warn_at,
         "ended_at": reply.sent_at if reply else None,
         "reply_id": reply.pk if reply else None,
         "response_seconds": (reply.sent_at - started_at).total_seconds() if reply else None,
@@ -163,16 +164,19 @@ def _period_apply(
     if period is None:
         period = WaitingPeriod.objects.create(shop_id=conversation.shop_id, conversation=conversation, **values)
         logger.info("period.opened period=%s conversation=%s kind=%s", period.pk, conversation.pk, kind)
-        rearm = reply is None
+        rearm = rearm_warning = reply is None
     else:
         changed = [name for name, value in values.items() if getattr(period, name) != value]
         rearm = reply is None and ("deadline_at" in changed or "ended_at" in changed)
+        rearm_warning = reply is None and ("warn_at" in changed or "ended_at" in changed)
         for name in changed:
             setattr(period, name, values[name])
         if changed:
             period.save(update_fields=[*changed, "updated_at"])
     if rearm:
         deadline_arm_on_commit(period_id=period.pk, deadline_at=period.deadline_at)
+    if rearm_warning:
+        warning_arm_on_commit(period_id=period.pk, warn_at=period.warn_at)
     return period
 
 

@@ -16,7 +16,7 @@ from monitoring.services.rollups import rollups_rebuild
 
 logger = logging.getLogger("balas.monitoring")
 
-POLICY_FIELDS = ("first_reply_target_s", "reply_target_s", "timezone", "business_hours")
+POLICY_FIELDS = ("first_reply_target_s", "reply_target_s", "warn_at_pct", "timezone", "business_hours")
 # A target longer than a week of opening time is a typo, not a policy.
 MAX_TARGET_S = 7 * 24 * 3600
 
@@ -73,6 +73,14 @@ def policy_clean(data: object) -> dict[str, Any]:
                 cleaned[name] = _target_clean(name, data[name])
             except PolicyError as exc:
                 errors.update(exc.errors)
+    if "warn_at_pct" in data:
+        value = data["warn_at_pct"]
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 99:
+            errors["warn_at_pct"] = [
+                f"warn_at_pct must be a whole number from 1 to 99 (percent of the target), got {value!r}."
+            ]
+        else:
+            cleaned["warn_at_pct"] = value
     if "timezone" in data:
         try:
             cleaned["timezone"] = timezone_clean(data["timezone"])

@@ -18,6 +18,7 @@ from monitoring.models import SweepCursor
 from monitoring.services.email import alert_emails_flush, due_email_shops
 from monitoring.services.overdue import due_slow_alerts_settle
 from monitoring.services.periods import waiting_periods_update
+from monitoring.services.warnings import due_warnings_settle
 
 logger = logging.getLogger("balas.monitoring")
 
@@ -93,6 +94,9 @@ def monitoring_sweep() -> SweepResult:
     # are alerted, and measuring may open periods that are already overdue.
     result.messages_measured = unmeasured_messages_measure()
     result.alerts_raised = overdue_periods_check()
+    # Warnings whose task was lost (a worker restart, the broker down); a deadline passed meanwhile
+    # has its breach by now and no warning.
+    result.alerts_raised += due_warnings_settle(since=None, until=timezone.now(), batches=_DEADLINE_BATCHES)
     for shop_id in due_email_shops():
         try:
             result.alerts_emailed += alert_emails_flush(shop_id=shop_id)

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from inbox.hooks import StatementInput, StatementPart, StoredMessage
 from inbox.models import Message
-from monitoring.business_hours import business_deadline
+from monitoring.business_hours import business_deadline, warning_moment
 from monitoring.models import ConversationWait, MessageTrack, ShopPolicy, WaitingPeriod
 
 
@@ -85,6 +85,7 @@ class PolicyCopy:
 
     first_reply_target_s: int
     reply_target_s: int
+    warn_at_pct: int
     timezone: str
     business_hours: dict[str, Any]
     business_hours_json: str
@@ -97,6 +98,7 @@ class InOrderResult:
     measured: bool  # joined the open period or opened one: no measuring task needed
     period_id: int | None  # the period it opened
     deadline_at: datetime | None
+    warn_at: datetime | None
     policy_same: bool  # the stored policy matched this process's copy
 
     @classmethod
@@ -109,6 +111,7 @@ class InOrderResult:
             measured=bool(row["measured"]),
             period_id=row["period_id"],
             deadline_at=row["deadline_at"],
+            warn_at=row["warn_at"],
             policy_same=bool(row["policy_same"]),
         )
 
@@ -125,7 +128,7 @@ def policy_copy(*, shop_id: int) -> PolicyCopy | None:
             return _policies[shop_id]
     row = (
         ShopPolicy.objects.filter(shop_id=shop_id)
-        .values_list("first_reply_target_s", "reply_target_s", "timezone", "business_hours")
+        .values_list("first_reply_target_s", "reply_target_s", "warn_at_pct", "timezone", "business_hours")
         .first()
     )
     if row is None:
@@ -133,9 +136,10 @@ def policy_copy(*, shop_id: int) -> PolicyCopy | None:
     copy = PolicyCopy(
         first_reply_target_s=row[0],
         reply_target_s=row[1],
-        timezone=row[2],
-        business_hours=row[3],
-        business_hours_json=json.dumps(row[3]),
+        warn_at_pct=row[2],
+        timezone=row[3],
+        business_hours=row[4],
+        business_hours_json=json.dumps(row[4]),
     )
     with _policies_lock:
         _policies[shop_id] = copy
@@ -171,7 +175,8 @@ def _part_ctes() -> str:
         wait_pol AS (
             SELECT 1 FROM {_q(ShopPolicy)}
             WHERE shop_id = %(wait_shop_id)s AND first_reply_target_s = %(wait_first_target)s
-                AND reply_target_s = %(wait_reply_target)s AND timezone = %(wait_timezone)s
+                AND reply_target_s = %(wait_reply_target)s AND warn_at_pct = %(wait_warn_pct)s
+                AND timezone = %(wait_timezone)s
                 AND business_hours = %(wait_business_hours)s::jsonb
         ),
         wait_d AS (
@@ -185,16 +190,17 @@ def _part_ctes() -> str:
         ),
         wait_wp AS (
             INSERT INTO {_q(WaitingPeriod)} (shop_id, conversation_id, first_message_id, kind, started_at,
-                target_seconds, deadline_at, created_at, updated_at)
+                target_seconds, deadline_at, warn_at, created_at, updated_at)
             SELECT %(wait_shop_id)s, d.conversation_id, d.message_id,
                 CASE WHEN d.is_first THEN %(wait_first_kind)s ELSE %(wait_reply_kind)s END, d.sent_at,
                 CASE WHEN d.is_first THEN %(wait_first_target)s::integer ELSE %(wait_reply_target)s::integer END,
                 CASE WHEN d.is_first THEN %(wait_first_deadline)s::timestamptz
                     ELSE %(wait_reply_deadline)s::timestamptz END,
+                CASE WHEN d.is_first THEN %(wait_first_warn)s::timestamptz ELSE %(wait_reply_warn)s::timestamptz END,
                 %(wait_now)s::timestamptz, %(wait_now)s::timestamptz
             FROM wait_d d WHERE d.opens
             ON CONFLICT (conversation_id) WHERE ended_at IS NULL DO NOTHING
-            RETURNING id, deadline_at
+            RETURNING id, deadline_at, warn_at
         ),
         wait_tr AS (
             INSERT INTO {_q(MessageTrack)} (message_id, measured_at)
@@ -216,19 +222,29 @@ def _part_params(given: StatementInput) -> Mapping[str, Any] | None:
         return None  # no policy yet: the task creates it and measures the message
     now = timezone.now()
     sent_at = given.sent_at
+    first_deadline = business_deadline(sent_at, policy.first_reply_target_s, policy.business_hours, policy.timezone)
+    reply_deadline = business_deadline(sent_at, policy.reply_target_s, policy.business_hours, policy.timezone)
     return {
         "wait_shop_id": given.shop_id,
         "wait_first_target": policy.first_reply_target_s,
         "wait_reply_target": policy.reply_target_s,
+        "wait_warn_pct": policy.warn_at_pct,
         "wait_timezone": policy.timezone,
         "wait_business_hours": policy.business_hours_json,
         "wait_first_kind": WaitingPeriod.Kind.FIRST.value,
         "wait_reply_kind": WaitingPeriod.Kind.REPLY.value,
-        "wait_first_deadline": business_deadline(
-            sent_at, policy.first_reply_target_s, policy.business_hours, policy.timezone
+        "wait_first_deadline": first_deadline,
+        "wait_reply_deadline": reply_deadline,
+        "wait_first_warn": warning_moment(
+            sent_at,
+            policy.first_reply_target_s,
+            policy.warn_at_pct,
+            first_deadline,
+            policy.business_hours,
+            policy.timezone,
         ),
-        "wait_reply_deadline": business_deadline(
-            sent_at, policy.reply_target_s, policy.business_hours, policy.timezone
+        "wait_reply_warn": warning_moment(
+            sent_at, policy.reply_target_s, policy.warn_at_pct, reply_deadline, policy.business_hours, policy.timezone
         ),
         "wait_now": now,
     }
@@ -243,6 +259,7 @@ def in_order_part() -> StatementPart:
             "measured": "EXISTS (SELECT 1 FROM wait_tr)",
             "period_id": "(SELECT id FROM wait_wp)",
             "deadline_at": "(SELECT deadline_at FROM wait_wp)",
+            "warn_at": "(SELECT warn_at FROM wait_wp)",
             "policy_same": "EXISTS (SELECT 1 FROM wait_pol)",
         },
         params=_part_params,

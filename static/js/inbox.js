@@ -216,6 +216,8 @@
 
   function handleEvent(event) {
     if (!event || typeof event.type !== "string") return;
+    // Other scripts (the due-soon marks) follow the same events.
+    body.dispatchEvent(new CustomEvent("balas:event", { detail: event }));
     var openId = openConversationId();
     if (event.type === "message.created" || event.type === "message.updated") {
       if (openId !== null && Number(event.conversation_id) === openId && event.message) {
@@ -303,7 +305,9 @@
     close.addEventListener("click", function () { banner.remove(); });
     banner.appendChild(close);
     if (!existing) box.prepend(banner);
-    if (isNew && "Notification" in window && Notification.permission === "granted") {
+    // The member's preferences (static/js/push.js: kinds routed to "browser", outside quiet hours).
+    var wanted = !window.balasNotifyAllowed || window.balasNotifyAllowed(alert.kind);
+    if (isNew && wanted && "Notification" in window && Notification.permission === "granted") {
       try {
         var n = new Notification(alert.title || "Balas", { body: alert.detail || "", tag: id });
         n.onclick = function () {

@@ -36,16 +36,37 @@ def celery_worker(worker_factory: Callable[[], Any]) -> Iterator[Any]:
     redis_flush()
 
 
-def set_policy(shop: Any, *, first: int = 300, reply: int = 600, hours: Any = None, tz: str = "Asia/Jakarta") -> None:
-    policy_update(
-        shop_id=shop.pk,
-        data={
-            "first_reply_target_s": first,
-            "reply_target_s": reply,
-            "timezone": tz,
-            "business_hours": hours if hours is not None else ALWAYS_OPEN,
-        },
-    )
+def set_policy(
+    shop: Any,
+    *,
+    first: int = 300,
+    reply: int = 600,
+    hours: Any = None,
+    tz: str = "Asia/Jakarta",
+    warn: int | None = None,
+) -> None:
+    data: dict[str, Any] = {
+        "first_reply_target_s": first,
+        "reply_target_s": reply,
+        "timezone": tz,
+        "business_hours": hours if hours is not None else ALWAYS_OPEN,
+    }
+    if warn is not None:
+        data["warn_at_pct"] = warn
+    policy_update(shop_id=shop.pk, data=data)
+
+
+@pytest.fixture
+def no_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No `reply_due_soon` warning before the breach: for the tests of the breach alert on its own
+    (counting its alerts, tasks and events); tests/monitoring/test_warnings.py covers the warning."""
+    from monitoring.services import deadlines, waiting
+
+    def never(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    monkeypatch.setattr(deadlines, "warning_moment", never)
+    monkeypatch.setattr(waiting, "warning_moment", never)
 
 
 @pytest.fixture

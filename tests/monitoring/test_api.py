@@ -33,6 +33,7 @@ def test_policy_defaults_are_created_lazily(client, admin_member):
     assert body["timezone"] == "Asia/Jakarta"
     assert body["business_hours"]["mon"] == [["08:00", "21:00"]]
     assert body["business_hours"]["sun"] == []
+    assert body["warn_at_pct"] == 75
     assert ShopPolicy.objects.filter(shop=admin_member.shop).count() == 1
 
 
@@ -47,6 +48,8 @@ def test_owner_changes_the_policy(client, owner):
     assert body["business_hours"]["tue"] == []
     policy = ShopPolicy.objects.get(shop=owner.shop)
     assert policy.first_reply_target_s == 120 and policy.timezone == "Asia/Makassar"
+    response = patch(client, owner, {"warn_at_pct": 80})
+    assert response.status_code == 200 and response.json()["warn_at_pct"] == 80
 
 
 def test_admin_may_not_change_the_policy(client, admin_member):
@@ -76,6 +79,9 @@ def test_anonymous_and_channel_tokens_are_refused(client, shop):
         ({"business_hours": {"mon": [["08:00", "13:00"], ["12:00", "21:00"]]}}, "business_hours", "overlap"),
         ({"business_hours": {"senin": [["08:00", "21:00"]]}}, "business_hours", "Unknown weekday"),
         ({"color": "red"}, "non_field_errors", "Unknown field"),
+        ({"warn_at_pct": 0}, "warn_at_pct", "from 1 to 99"),
+        ({"warn_at_pct": 100}, "warn_at_pct", "from 1 to 99"),
+        ({"warn_at_pct": "half"}, "warn_at_pct", "whole number"),
     ],
 )
 def test_policy_validation_is_a_clear_400(client, owner, body, field, text):
@@ -142,6 +148,11 @@ def test_settings_page_saves_through_the_same_validation(client, owner):
     assert client.post("/settings/", form).status_code == 302
     policy = ShopPolicy.objects.get(shop=owner.shop)
     assert policy.first_reply_target_s == 120 and policy.reply_target_s == 300
+    assert policy.warn_at_pct == 75
+    assert client.post("/settings/", {**form, "warn_at_pct": "60"}).status_code == 302
+    assert ShopPolicy.objects.get(shop=owner.shop).warn_at_pct == 60
+    refused = client.post("/settings/", {**form, "warn_at_pct": "100"})
+    assert refused.status_code == 200 and ShopPolicy.objects.get(shop=owner.shop).warn_at_pct == 60
     assert policy.business_hours["mon"] == [["08:00", "12:00"], ["13:00", "20:00"]]
     assert policy.business_hours["sat"] == []
 

@@ -44,7 +44,7 @@ from tests.factories import ChannelFactory, ConversationFactory, MemberFactory, 
 from tests.monitoring.conftest import set_policy
 from tests.support import redis_flush, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_warnings")]
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from monitoring.tasks import deadline_check, sweep
 from tests.monitoring.conftest import push, set_policy
 from tests.support import redis_flush, wait_for
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.usefixtures("no_warnings")]
 
 
 def _period(conversation_id: int | None = None) -> WaitingPeriod | None:

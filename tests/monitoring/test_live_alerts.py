@@ -14,7 +14,7 @@ from monitoring.models import Alert
 from tests.factories import MemberFactory, ShopFactory
 from tests.monitoring.conftest import push, set_policy
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.usefixtures("no_warnings")]
 
 ALERT_KEYS = {
     "id",

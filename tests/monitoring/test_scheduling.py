@@ -27,7 +27,9 @@ SENT_ARGS = {
     scheduling.MESSAGE_MEASURE: (1,),
     scheduling.DEADLINE_CHECK: (1, "2026-03-02T03:00:00+00:00"),
     scheduling.DEADLINES_DUE: ("2026-03-02T03:00:00+00:00",),
+    scheduling.WARNING_CHECK: (1, "2026-03-02T03:00:00+00:00"),
     scheduling.ALERT_EMAIL_SEND: (1,),
+    scheduling.PUSH_SEND: (1, 2),
 }
 
 

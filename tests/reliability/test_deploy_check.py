@@ -20,6 +20,9 @@ def _production_env(**extra: str) -> dict[str, str]:
         DJANGO_ALLOWED_HOSTS="balas.example.com",
         BALAS_SECRETS_KEY=Fernet.generate_key().decode(),
         DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/balas"),
+        VAPID_PUBLIC_KEY="BAVUxhB1f11g9kyncZ4eWW7--hJmHKwve8llODITSP2rjTeQY3v1qbCtAnvmJMEBmyyGCSmOVeS5kAsqNdom_2U",
+        VAPID_PRIVATE_KEY="uGM4xO9CE3kdjwzosdY8iFiUOvOw0o1cX-OWQ8xK02M",
+        VAPID_SUBJECT="mailto:ops@balas.example.com",
     )
     env.update(extra)
     return env

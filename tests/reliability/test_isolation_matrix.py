@@ -41,8 +41,9 @@ PK_SOURCES = (
     (r"^quick-replies/<int:pk>/", "quick_reply"),
 )
 # Routes that are public on purpose (the API schema and its page), the login/logout and language
-# pages, and the platform webhooks (signature-checked; tested below).
-PUBLIC = {"api/schema/", "api/docs/", "login/", "logout/", "i18n/setlang/"}
+# pages, the Web Push service worker (a static script served from the root for its scope), and the
+# platform webhooks (signature-checked; tested below).
+PUBLIC = {"api/schema/", "api/docs/", "login/", "logout/", "i18n/setlang/", "sw.js"}
 WEBHOOK = "webhooks/<slug:platform>/"
 OWNER_ONLY_WRITES = (
     ("post", "/api/v1/channels/", {"platform": "api", "name": "x", "account_id": "x"}),
