@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone as dj_timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -33,6 +34,7 @@ from monitoring.reports import (
     report_groups,
     unassigned_label,
 )
+from monitoring.tone.localize import reasons_in
 
 logger = logging.getLogger("balas.dashboard")
 
@@ -145,7 +147,7 @@ def _example(measurement: Any, tz: Any) -> dict[str, Any]:
         "response_business": duration_display(measurement.response_business_seconds),
         "replied_local": measurement.replied_at.astimezone(tz),
         "text": measurement.message.text,
-        "reasons": ", ".join(str(r) for r in (measurement.terse_reasons or [])),
+        "reasons": ", ".join(reasons_in(measurement.terse_reasons, get_language() or "id")),
     }
 
 
@@ -329,6 +331,7 @@ def export_replies_csv(request: HttpRequest, member: Member) -> JsonResponse | S
     except ReportParamError as exc:
         return _bad_request(exc)
     tz = filters.tz
+    language = get_language() or "id"  # read now: the stream runs after the view returns
 
     def rows() -> Iterator[list[Any]]:
         for m in measurement_rows(filters):
@@ -349,7 +352,7 @@ def export_replies_csv(request: HttpRequest, member: Member) -> JsonResponse | S
                 m.sla_met,
                 m.terse,
                 m.terse_score,
-                "; ".join(str(r) for r in (m.terse_reasons or [])),
+                "; ".join(reasons_in(m.terse_reasons, language)),
             ]
 
     response = StreamingHttpResponse(_csv_lines(REPLY_COLUMNS, rows()), content_type="text/csv; charset=utf-8")
