@@ -214,6 +214,8 @@ SPECTACULAR_SETTINGS = {
 BALAS_SECRETS_KEY = env("BALAS_SECRETS_KEY", default="")
 # Public base URL of this deployment, used to show each channel's webhook URL.
 BALAS_PUBLIC_URL = env("BALAS_PUBLIC_URL", default="http://127.0.0.1:8000")
+# An admin's follow-ups this soon after a reply are judged with it (monitoring.services.tone_runs).
+BALAS_TONE_FOLLOWUP_S = env.float("BALAS_TONE_FOLLOWUP_S", default=90.0)
 # Webhook bodies above this are refused before parsing (platform payloads are a few KB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 

@@ -35,3 +35,5 @@ WHITENOISE_AUTOREFRESH = True
 # Throttle counters and login lockouts live in this run's own Redis db, apart from other runs.
 CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 CACHES["default"]["KEY_PREFIX"] = env("CHANNELS_PREFIX", default="balas-test")  # noqa: F405
+# Terse alerts at once, as the tests of alerts expect; tests/monitoring/test_tone_runs.py sets a window.
+BALAS_TONE_FOLLOWUP_S = env.float("BALAS_TONE_FOLLOWUP_S", default=0.0)

@@ -95,6 +95,8 @@ class SuggestContext:
     order: str = ""
     product: str = ""
     place: str = ""
+    # False mid-conversation (the shop spoke to this customer lately): no "Halo kak" opener.
+    greeting_owed: bool = True
 
 
 _NO_CONTEXT: Final = SuggestContext()
@@ -366,8 +368,10 @@ def suggestion(
     cold = not _COLD_CODES.isdisjoint(codes)
     if info.complaint:
         parts = [words["sorry"].format(kak=kak)]
-    else:
+    elif info.salam or (context or _NO_CONTEXT).greeting_owed:
         parts = [words["salam" if info.salam else "hello"].format(kak=kak)]
+    else:
+        parts = []
     kept = _kept_sentences(reply, _COLD_AND_TEMPLATE if cold else _TEMPLATE_ONLY, language=ctx.language)
     if cold and not kept:
         # The cold words were the whole reply: whatever it seemed to answer still needs answering.
