@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inbox.models import Channel, Conversation, Member, Message, Shop
@@ -279,6 +280,31 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.state}) in conversation {self.conversation_id}"
+
+
+class AlertFeedback(models.Model):
+    """An owner's judgement of a terse alert: the terse judge's precision for a shop is read from these.
+
+    One per (alert, member): a later verdict replaces the earlier one (monitoring.services.feedback).
+    """
+
+    class Verdict(models.TextChoices):
+        TERSE = "terse", _("Memang ketus")
+        NOT_TERSE = "not_terse", _("Bukan ketus")
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="feedback")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    # When the current verdict was given: a replacing verdict sets it again.
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "member"], name="alertfeedback_one_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.verdict} on alert {self.alert_id} by member {self.member_id}"
 
 
 class MessageTrack(models.Model):
