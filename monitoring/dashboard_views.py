@@ -34,6 +34,7 @@ from monitoring.reports import (
     report_groups,
     unassigned_label,
 )
+from monitoring.services.calibration import tone_threshold
 from monitoring.tone.localize import reasons_in
 
 logger = logging.getLogger("balas.dashboard")
@@ -197,6 +198,7 @@ def dashboard(request: HttpRequest, member: Member) -> HttpResponse:
         "channels": [{"id": c.pk, "label": channel_label(c)} for c in channels],
         "charts": {**report.charts, "texts": _chart_texts()},
         "query": request.GET.urlencode() if error is None else "",
+        "tone_threshold": tone_threshold(shop_id=member.shop_id),
         **_panels_context(report),
     }
     return render(request, "monitoring/dashboard.html", context, status=400 if error else 200)

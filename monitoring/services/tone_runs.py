@@ -27,6 +27,7 @@ from inbox.models import Conversation, Message
 from monitoring.models import ReplyMeasurement
 from monitoring.scheduling import task_queue_on_commit
 from monitoring.services.alerts import terse_alert_record, terse_alerts_withdraw
+from monitoring.services.calibration import verdict_calibrate
 from monitoring.services.rollups import MeasurementSnapshot, RollupChanges, rollup_apply
 from monitoring.services.waiting import turns_order
 from monitoring.tone import SuggestContext, ToneVerdict, judge
@@ -85,11 +86,12 @@ def run_judge(
         greeting_owed=greeting_owed(conversation_id=conversation.pk, before=started_at),
     )
     try:
-        return judge(customer=customer, reply=text, language="id", context=context)
+        verdict = judge(customer=customer, reply=text, language="id", context=context)
     except Exception:
         # A judge bug must never lose the latency measurement.
         logger.exception("tone.judge_failed")
         return None
+    return verdict_calibrate(verdict=verdict, shop_id=conversation.shop_id)
 
 
 def tone_outcome(
