@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone as dj_timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -33,7 +34,9 @@ from monitoring.reports import (
     report_groups,
     unassigned_label,
 )
+from monitoring.services.calibration import tone_threshold
 from monitoring.services.feedback import judge_precision
+from monitoring.tone.localize import reasons_in
 
 logger = logging.getLogger("balas.dashboard")
 
@@ -147,7 +150,7 @@ def _example(measurement: Any, tz: Any) -> dict[str, Any]:
         "response_business": duration_display(measurement.response_business_seconds),
         "replied_local": measurement.replied_at.astimezone(tz),
         "text": measurement.message.text,
-        "reasons": ", ".join(str(r) for r in (measurement.terse_reasons or [])),
+        "reasons": ", ".join(reasons_in(measurement.terse_reasons, get_language() or "id")),
     }
 
 
@@ -197,6 +200,7 @@ def dashboard(request: HttpRequest, member: Member) -> HttpResponse:
         "channels": [{"id": c.pk, "label": channel_label(c)} for c in channels],
         "charts": {**report.charts, "texts": _chart_texts()},
         "query": request.GET.urlencode() if error is None else "",
+        "tone_threshold": tone_threshold(shop_id=member.shop_id),
         **_panels_context(report),
     }
     return render(request, "monitoring/dashboard.html", context, status=400 if error else 200)
@@ -331,6 +335,7 @@ def export_replies_csv(request: HttpRequest, member: Member) -> JsonResponse | S
     except ReportParamError as exc:
         return _bad_request(exc)
     tz = filters.tz
+    language = get_language() or "id"  # read now: the stream runs after the view returns
 
     def rows() -> Iterator[list[Any]]:
         for m in measurement_rows(filters):
@@ -351,7 +356,7 @@ def export_replies_csv(request: HttpRequest, member: Member) -> JsonResponse | S
                 m.sla_met,
                 m.terse,
                 m.terse_score,
-                "; ".join(str(r) for r in (m.terse_reasons or [])),
+                "; ".join(reasons_in(m.terse_reasons, language)),
             ]
 
     response = StreamingHttpResponse(_csv_lines(REPLY_COLUMNS, rows()), content_type="text/csv; charset=utf-8")

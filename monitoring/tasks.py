@@ -23,6 +23,7 @@ from monitoring.services.overdue import deadline_bucket_check, period_deadline_c
 from monitoring.services.periods import waiting_periods_update
 from monitoring.services.push import push_send as push_deliver
 from monitoring.services.sweep import monitoring_sweep
+from monitoring.services.tone_runs import reply_tone_settle as tone_reply_settle
 from monitoring.services.warnings import period_warning_check
 
 logger = logging.getLogger("balas.monitoring")
@@ -106,3 +107,9 @@ def notification_digests() -> None:
 def sweep() -> None:
     """Every 30 s (beat): overdue periods, unmeasured messages, e-mails that are due."""
     monitoring_sweep()
+
+
+@shared_task(ignore_result=True, acks_late=True, **_RETRY, **_limits("measure"))
+def reply_tone_settle(message_id: int) -> None:
+    """At the end of a terse reply's follow-up window: judge the run again, raise or withdraw its alert."""
+    tone_reply_settle(message_id=message_id)

@@ -231,6 +231,8 @@ BALAS_PUSH_TTL_S = env.int("BALAS_PUSH_TTL_S", default=3600)
 # Push services are HTTPS; plain-HTTP subscription endpoints are taken only with DEBUG or this
 # (the tests' local push service stand-in, devtools/push_service.py).
 BALAS_PUSH_ALLOW_HTTP = env.bool("BALAS_PUSH_ALLOW_HTTP", default=False)
+# An admin's follow-ups this soon after a reply are judged with it (monitoring.services.tone_runs).
+BALAS_TONE_FOLLOWUP_S = env.float("BALAS_TONE_FOLLOWUP_S", default=90.0)
 # Webhook bodies above this are refused before parsing (platform payloads are a few KB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 

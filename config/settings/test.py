@@ -41,3 +41,5 @@ VAPID_PUBLIC_KEY = env(
     default="BAVUxhB1f11g9kyncZ4eWW7--hJmHKwve8llODITSP2rjTeQY3v1qbCtAnvmJMEBmyyGCSmOVeS5kAsqNdom_2U",
 )
 VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY", default="uGM4xO9CE3kdjwzosdY8iFiUOvOw0o1cX-OWQ8xK02M")
+# Terse alerts at once, as the tests of alerts expect; tests/monitoring/test_tone_runs.py sets a window.
+BALAS_TONE_FOLLOWUP_S = env.float("BALAS_TONE_FOLLOWUP_S", default=0.0)

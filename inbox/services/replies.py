@@ -17,6 +17,7 @@ from inbox.adapters import get_adapter
 from inbox.adapters.base import OutboundContext, PlatformAdapter, SendError
 from inbox.hooks import MessageChange, StoredMessage, messages_stored_announce
 from inbox.models import Channel, Conversation, Member, Message, Platform
+from inbox.reply_fields import fields_unfilled
 from inbox.services.events import conversation_updated_publish, message_events_publish, message_updated_publish
 from inbox.services.ingest import conversation_note_message
 
@@ -108,6 +109,12 @@ def _reply_check(*, conversation: Conversation, member: Member, text: str) -> Pl
         raise _refuse(conversation.pk, _("Channel ini sedang tidak aktif."))
     if not text:
         raise _refuse(conversation.pk, _("Balasan tidak boleh kosong."))
+    if unfilled := fields_unfilled(text):
+        raise _refuse(
+            conversation.pk,
+            _("Balasan masih berisi isian yang belum diisi: %(fields)s. Ganti isian itu dengan jawabannya dulu.")
+            % {"fields": ", ".join(unfilled)},
+        )
     try:
         adapter = get_adapter(channel.platform)
     except LookupError as exc:

@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inbox.api.extensions import MessageFields
 from inbox.models import Message
 from monitoring.models import ReplyMeasurement
+from monitoring.tone.localize import reasons_in
 
 
 def _measurement(message: Message) -> ReplyMeasurement | None:
@@ -58,11 +60,10 @@ class TerseField(serializers.Field):
         measurement = _measurement(value)
         if measurement is None or measurement.terse is None:
             return None
-        reasons = measurement.terse_reasons or []
         return {
             "flag": bool(measurement.terse),
             "score": None if measurement.terse_score is None else float(measurement.terse_score),
-            "reasons": [str(r) for r in reasons] if isinstance(reasons, list | tuple) else [str(reasons)],
+            "reasons": reasons_in(measurement.terse_reasons, get_language() or "id"),
         }
 
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from monitoring.models import Alert, ShopPolicy
+from monitoring.tone.localize import reasons_in
 
+
+class LocalizedReasonsField(serializers.ListField):
+    """The judge's reasons in the reader's language (they are stored as the worker worded them)."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        return reasons_in(data, get_language() or "id")
 
 class PolicySerializer(serializers.ModelSerializer):
     business_hours = serializers.DictField(
@@ -50,10 +58,10 @@ class AlertSerializer(serializers.ModelSerializer):
     member_id = serializers.IntegerField(read_only=True, allow_null=True)
     acknowledged_by_id = serializers.IntegerField(read_only=True, allow_null=True)
     contact_name = serializers.SerializerMethodField()
-    reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
     due_at = serializers.SerializerMethodField(
         help_text="Slow-reply alerts and warnings: the waiting period's reply deadline (for a countdown)."
     )
+    reasons = LocalizedReasonsField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = Alert
@@ -95,6 +103,11 @@ class ToneCheckRequestSerializer(serializers.Serializer):
         help_text="The customer's message, or a list of their messages (oldest first) the reply answers.",
     )
     reply = serializers.CharField(allow_blank=False, trim_whitespace=False, max_length=4096)
+    conversation = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The conversation the reply is for (of the caller's shop): its customer's name fills the suggestion.",
+    )
 
     def validate_customer(self, value: Any) -> list[str]:
         if value is None:
@@ -111,8 +124,16 @@ class ToneCheckRequestSerializer(serializers.Serializer):
 class ToneCheckResponseSerializer(serializers.Serializer):
     terse = serializers.BooleanField()
     score = serializers.FloatField()
-    reasons = serializers.ListField(child=serializers.CharField())
-    suggestion = serializers.CharField(allow_blank=True)
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="In the request's language.")
+    codes = serializers.ListField(child=serializers.CharField(), help_text="Stable reason codes, one per reason.")
+    suggestion = serializers.CharField(
+        allow_blank=True,
+        help_text="A warmer reply in the customer's language; `[[...]]` marks what the admin must fill in.",
+    )
+    unfilled_fields = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The suggestion's unfilled fields, in order: a reply that still holds one is refused.",
+    )
 
 
 _ROUTES = ["in_page", "browser", "web_push", "email_digest"]

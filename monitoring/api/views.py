@@ -7,9 +7,10 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import get_language
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.fields import DateTimeField
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -17,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inbox.permissions import IsShopMember, IsShopOwner, calling_member
+from inbox.selectors import conversation_get
 from monitoring.api.serializers import (
     AlertFeedbackRequestSerializer,
     AlertFeedbackSerializer,
@@ -118,8 +120,16 @@ class ToneCheckView(APIView):
     def post(self, request: Request) -> Response:
         serializer = ToneCheckRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        conversation = None
+        if (conversation_id := serializer.validated_data.get("conversation")) is not None:
+            conversation = conversation_get(shop_id=calling_member(request).shop_id, pk=conversation_id)
+            if conversation is None:
+                raise NotFound("No such conversation in your shop.")
         result = tone_check(
-            customer=serializer.validated_data.get("customer") or [], reply=serializer.validated_data["reply"]
+            customer=serializer.validated_data.get("customer") or [],
+            reply=serializer.validated_data["reply"],
+            language=(get_language() or "id")[:2],
+            conversation=conversation,
         )
         return Response(ToneCheckResponseSerializer(result).data)
 

@@ -297,6 +297,34 @@ def terse_alert_record(*, conversation: Conversation, reply: Message, verdict: A
     return alert
 
 
+def terse_alerts_withdraw(*, conversation: Conversation, message_ids: Sequence[int]) -> int:
+    """Replies judged warm after all (a follow-up completed them) leave their terse alerts; an alert
+    left with none is resolved. Returns how many alerts changed."""
+    ids = set(message_ids)
+    changed = 0
+    alerts = Alert.objects.select_for_update().filter(
+        conversation=conversation,
+        kind=Alert.Kind.TERSE_REPLY,
+        state__in=[Alert.State.OPEN, Alert.State.ACKNOWLEDGED],
+    )
+    for alert in alerts:
+        if ids.isdisjoint(alert.message_ids):
+            continue
+        remaining = [i for i in alert.message_ids if i not in ids]
+        alert.message_ids = remaining
+        alert.count = max(1, len(remaining))
+        fields = ["message_ids", "count"]
+        if not remaining:
+            alert.state = Alert.State.RESOLVED
+            alert.resolved_at = timezone.now()
+            fields += ["state", "resolved_at"]
+        alert.save(update_fields=[*fields, "updated_at"])
+        alert_event_publish(alert, ALERT_UPDATED)
+        logger.info("alert.terse_withdrawn alert=%s left=%d", alert.pk, len(remaining))
+        changed += 1
+    return changed
+
+
 @transaction.atomic
 def alert_acknowledge(*, alert_id: int, member: Member) -> Alert:
     """Mark an alert seen. Acknowledging twice, or a resolved alert, changes nothing."""

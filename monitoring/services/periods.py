@@ -18,12 +18,12 @@ from django.db import transaction
 from inbox.models import Conversation, Message
 from monitoring.business_hours import business_seconds_between
 from monitoring.models import ConversationWait, MessageTrack, ReplyMeasurement, ShopPolicy, WaitingPeriod
-from monitoring.services.alerts import slow_alerts_resolve, terse_alert_record
+from monitoring.services.alerts import slow_alerts_resolve
 from monitoring.services.deadlines import deadline_arm_on_commit, period_due_moments, warning_arm_on_commit
 from monitoring.services.policy import policy_for_shop
 from monitoring.services.rollups import MeasurementSnapshot, RollupChanges, rollup_apply
+from monitoring.services.tone_runs import followups_settle, reply_run, run_judge, tone_outcome
 from monitoring.services.waiting import Burst, bursts_compute, period_kind, turns_order
-from monitoring.tone import ToneVerdict, judge
 
 logger = logging.getLogger("balas.monitoring")
 
@@ -59,6 +59,9 @@ def waiting_periods_update(*, message: Message) -> None:
         anchor_at=anchor.sent_at if anchor is not None else None,
     )
     _conversation_state_keep(conversation=conversation, ordered=ordered, bursts=bursts, anchor=anchor)
+    if message.direction == Message.Direction.OUT:
+        # A follow-up may complete (or spoil) the reply it follows: its run is judged again.
+        followups_settle(message=message)
     # One upsert instead of update_or_create's savepoints, locking read and insert (seven statements).
     MessageTrack.objects.bulk_create(
         [MessageTrack(message_id=message.pk)],
@@ -199,7 +202,14 @@ def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Convers
         "target_seconds": period.target_seconds,
         "sla_met": business <= period.target_seconds,
     }
-    verdict = _judge(customer=[m.text for m in burst.messages if m.text], reply=reply.text)
+    # Judged with the follow-ups that complete it (monitoring.services.tone_runs).
+    run = reply_run(reply=reply)
+    verdict = run_judge(
+        customer=[m.text for m in burst.messages if m.text],
+        run=run,
+        conversation=conversation,
+        started_at=period.started_at,
+    )
     if verdict is not None:
         values.update(terse=bool(verdict.terse), terse_score=float(verdict.score), terse_reasons=list(verdict.reasons))
     previous = ReplyMeasurement.objects.filter(message=reply).first()
@@ -226,17 +236,4 @@ def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Convers
             measurement.sla_met,
         )
     slow_alerts_resolve(period=period, latency_seconds=period.response_seconds)
-    if verdict is not None and verdict.terse:
-        terse_alert_record(conversation=conversation, reply=reply, verdict=verdict)
-
-
-def _judge(*, customer: list[str], reply: str) -> ToneVerdict | None:
-    """The terse judge's verdict, or None for a reply without text (a photo) or a judge failure."""
-    if not reply.strip():
-        return None
-    try:
-        return judge(customer=customer, reply=reply, language="id")
-    except Exception:
-        # A judge bug must never lose the latency measurement.
-        logger.exception("tone.judge_failed")
-        return None
+    tone_outcome(conversation=conversation, reply=reply, run=run, verdict=verdict)

@@ -7,5 +7,6 @@ Pure Python, no network, no model; see docs/tone.md.
 """
 
 from monitoring.tone.core import ToneVerdict, judge
+from monitoring.tone.suggest import SuggestContext
 
-__all__ = ["ToneVerdict", "judge"]
+__all__ = ["SuggestContext", "ToneVerdict", "judge"]

@@ -17,7 +17,7 @@ from monitoring.tone.features import (
     has_plain_number,
     has_price,
 )
-from monitoring.tone.suggest import suggestion
+from monitoring.tone.suggest import SuggestContext, suggestion
 
 LANGUAGES = frozenset({"id", "en"})
 THRESHOLD = 0.5
@@ -161,7 +161,13 @@ def _customer_tuple(customer: str | Sequence[str] | None) -> tuple[str, ...]:
     return out
 
 
-def judge(*, customer: str | Sequence[str] | None, reply: str, language: str = "id") -> ToneVerdict:
+def judge(
+    *,
+    customer: str | Sequence[str] | None,
+    reply: str,
+    language: str = "id",
+    context: SuggestContext | None = None,
+) -> ToneVerdict:
     """Judge whether `reply` reads as curt, cold or brushing off, given what the customer wrote.
 
     Pure and deterministic: no I/O, no randomness, no global state beyond a token cache.
@@ -230,6 +236,12 @@ def judge(*, customer: str | Sequence[str] | None, reply: str, language: str = "
     text = ""
     if terse:
         text = suggestion(
-            reply=reply, info=info, codes=tuple(codes), answered=tuple(by_ack), unanswered=tuple(unanswered)
+            reply=reply,
+            info=info,
+            codes=tuple(codes),
+            answered=tuple(by_ack),
+            unanswered=tuple(unanswered),
+            language=language,
+            context=context,
         )
     return ToneVerdict(terse=terse, score=score, reasons=reasons, suggestion=text, codes=tuple(codes))

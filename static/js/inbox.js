@@ -395,10 +395,48 @@
     items[idx].scrollIntoView({ block: "nearest" });
   }
 
+  /* ---- fields a suggestion left to fill ([[harga]]): never sent as they are ------------ */
+  var FIELD_RE = /\[\[[^\[\]\n]{1,80}\]\]/g;
+  function fieldRanges(value) {
+    var out = [];
+    var m;
+    FIELD_RE.lastIndex = 0;
+    while ((m = FIELD_RE.exec(value)) !== null) out.push([m.index, m.index + m[0].length]);
+    return out;
+  }
+  function selectField(parts, forward) {
+    var ranges = fieldRanges(parts.text.value);
+    if (!ranges.length) return false;
+    var pick = forward ? ranges[0] : ranges[ranges.length - 1];
+    var i;
+    if (forward) {
+      for (i = 0; i < ranges.length; i++) {
+        if (ranges[i][0] >= parts.text.selectionEnd) { pick = ranges[i]; break; }
+      }
+    } else {
+      for (i = ranges.length - 1; i >= 0; i--) {
+        if (ranges[i][1] <= parts.text.selectionStart) { pick = ranges[i]; break; }
+      }
+    }
+    parts.text.focus();
+    parts.text.setSelectionRange(pick[0], pick[1]);
+    return true;
+  }
+  function fieldsState(parts) {
+    var count = fieldRanges(parts.text.value).length;
+    var hint = document.getElementById("reply-fields-hint");
+    var send = parts.form.querySelector(".send-btn");
+    if (send) send.disabled = count > 0;
+    if (hint) hint.hidden = count === 0;
+    parts.form.classList.toggle("has-fields", count > 0);
+    return count;
+  }
+
   document.addEventListener("input", function (evt) {
     if (evt.target.id !== "reply-text") return;
     var parts = replyParts();
     if (!parts) return;
+    fieldsState(parts);
     var value = parts.text.value;
     var m = value.match(/^\/(\S*)$/);
     if (m) {
@@ -431,6 +469,11 @@
         closeMenu(parts);
         return;
       }
+    }
+    if (evt.key === "Tab" && !evt.ctrlKey && !evt.altKey && !evt.metaKey && fieldRanges(parts.text.value).length) {
+      evt.preventDefault();
+      selectField(parts, !evt.shiftKey);
+      return;
     }
     if (evt.key === "Enter" && (evt.ctrlKey || evt.metaKey)) {
       evt.preventDefault();
@@ -473,7 +516,7 @@
       return "";
     }
   }
-  function toneCheck(customer, reply) {
+  function toneCheck(customer, reply, conversationId) {
     // The check advises; it must never stop a reply: any failure or a slow answer means "send".
     var controller = "AbortController" in window ? new AbortController() : null;
     var timer = setTimeout(function () { if (controller) controller.abort(); }, 2500);
@@ -481,7 +524,7 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Accept": "application/json" },
-      body: JSON.stringify({ customer: customer, reply: reply }),
+      body: JSON.stringify(conversationId ? { customer: customer, reply: reply, conversation: conversationId } : { customer: customer, reply: reply }),
       signal: controller ? controller.signal : undefined,
     }).then(function (resp) {
       clearTimeout(timer);
@@ -518,6 +561,8 @@
       parts.tone.hidden = true;
       pendingSend = null;
       parts.text.focus();
+      parts.text.setSelectionRange(0, 0);
+      if (fieldsState(parts)) selectField(parts, true);
     } else {
       parts.tone.hidden = true;
       pendingSend = null;
@@ -531,6 +576,12 @@
     var draft = parts.text.value.trim();
     if (!draft) return;
     evt.preventDefault();
+    if (fieldsState(parts)) {
+      // The server refuses it too; this only saves the round trip and shows where.
+      parts.text.setSelectionRange(0, 0);
+      selectField(parts, true);
+      return;
+    }
     parts.tone.hidden = true;
     parts.form.classList.add("is-checking");
     var customer = [];
@@ -539,7 +590,7 @@
     } catch (e) {
       customer = [];
     }
-    toneCheck(customer, draft).then(function (verdict) {
+    toneCheck(customer, draft, parseInt(parts.form.dataset.conversation || "0", 10) || null).then(function (verdict) {
       parts.form.classList.remove("is-checking");
       var send = function () { evt.detail.issueRequest(true); };
       if (verdict && verdict.terse === true) {
@@ -556,6 +607,7 @@
     if (!parts) return;
     parts.text.value = "";
     parts.tone.hidden = true;
+    fieldsState(parts);
     closeMenu(parts);
     dedupeBubbles();
     scrollThreadToEnd();

@@ -59,7 +59,7 @@ def test_unanswered_price_question() -> None:
     assert v.terse
     assert "question_unanswered:price" in v.codes
     assert "pertanyaan soal harga tidak dijawab" in v.reasons
-    assert "[harga]" in v.suggestion
+    assert "[[harga]]" in v.suggestion
 
 
 def test_answered_price_question() -> None:
@@ -77,7 +77,7 @@ def test_unanswered_shipping_question() -> None:
     v = judge(customer="ongkir ke Surabaya berapa kak?", reply="Siap kak, silakan checkout 😊")
     assert v.terse
     assert "question_unanswered:shipping" in v.codes
-    assert "Untuk ongkir ke Surabaya [ongkir] ya kak." in v.suggestion
+    assert "Untuk ongkir ke Surabaya [[ongkir]] ya kak." in v.suggestion
 
 
 def test_shipping_question_answered_with_cost() -> None:
@@ -265,7 +265,7 @@ def test_suggestion_keeps_the_answer_and_adds_what_is_missing() -> None:
     v = judge(customer=SERUM, reply="iya")
     assert (
         v.suggestion
-        == "Halo kak 😊 Iya, serumnya ready ya. Untuk ongkir ke Bandung [ongkir] ya kak. Silakan diorder 🙏"
+        == "Halo kak 😊 Iya, serumnya ready ya. Untuk ongkir ke Bandung [[ongkir]] ya kak. Silakan diorder 🙏"
     )
 
 
@@ -277,7 +277,7 @@ def test_suggestion_keeps_the_admins_content() -> None:
     assert v.terse
     assert "Ongkir ke Makassar Rp52.000 kak." in v.suggestion
     assert "Mohon maaf" not in v.suggestion  # a plain question is not a complaint
-    assert "[tanggal kirim/estimasi sampai, resi]" in v.suggestion
+    assert "dikirim [[tanggal kirim]] dan estimasi sampai ke Makassar [[estimasi sampai]]" in v.suggestion
 
 
 def test_suggestion_for_a_complaint_apologises_and_drops_the_blame() -> None:
