@@ -150,6 +150,8 @@ class StatusUpdate:
     # Messenger reports "everything up to this time" instead of message ids.
     watermark: datetime | None = None
     error: str = ""
+    # The platform sent no usable timestamp (missing, zero, unparsable): `at` is the delivery's time.
+    timestamp_missing: bool = False
 
 
 @dataclass(frozen=True)
