@@ -398,7 +398,10 @@ def _content(message: dict[str, Any]) -> tuple[str, str, tuple[Attachment, ...],
         content = {**content, "story": {k: clean(v) for k, v in story.items() if isinstance(v, str)}}
     referral = message.get("referral")
     if isinstance(referral, dict):
-        content = {**content, "referral": _scalars(referral)}
+        # Click-to-Message ad context: the ad's id and title, its picture, the product.
+        ads = referral.get("ads_context_data")
+        context = {**_scalars(referral), **({"ads_context_data": _scalars(ads)} if isinstance(ads, dict) else {})}
+        content = {**content, "referral": context}
     return kind, text, attachments, content
 
 
@@ -600,6 +603,9 @@ def _string_id(mapping: Any, key: str, where: str, max_length: int) -> str:
 
 def _party(event: dict[str, Any], key: str) -> str:
     party = require(event, key, dict, "event")
+    if "id" not in party and isinstance(party.get("user_ref"), str):
+        # A person known only by a plugin's user_ref (chat plugin, checkbox): that is their id here.
+        return _string_id(party, "user_ref", f"event.{key}", _MAX_CONTACT_ID)
     return _string_id(party, "id", f"event.{key}", _MAX_CONTACT_ID)
 
 
