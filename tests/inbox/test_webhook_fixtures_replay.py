@@ -234,3 +234,29 @@ def test_model_side_the_structured_content_is_served(client, shop, platform, nam
     [message] = _api_messages(client, shop, conversation)
     assert message["kind"] == parsed.messages[0].kind
     assert message["content"][key] == json.loads(json.dumps(parsed.messages[0].content))[key]
+
+
+def test_a_reaction_beside_a_broken_event_is_kept_and_the_broken_one_recorded(client, shop):
+    body = json.loads(raw_of("messenger", "reaction_react"))
+    body["entry"][0]["messaging"].append({"sender": {"id": "<PSID>"}, "recipient": {"id": "<PAGE_ID>"}, "message": 5})
+    raw = json.dumps(body).encode()
+    channel = channel_for(shop, "messenger", raw)
+    parsed = expected(channel, raw)
+    assert len(parsed.reactions) == 1 and parsed.errors  # what the view must keep, and what it records
+    response = post_webhook(client, "messenger", raw, signed_headers(channel, raw))
+    assert response.status_code == 200, response.content
+    event = WebhookEvent.objects.get()
+    assert "invalid: entry[0].messaging[1]: event.message has the wrong type" in event.detail
+    assert Message.objects.count() == 0
+
+
+@needs_model_fields("reactions")
+def test_model_side_a_reaction_beside_a_broken_event_still_attaches(client, shop):
+    # The view records the broken event on the raw event and must pass the reaction on untouched.
+    body = json.loads(raw_of("messenger", "reaction_react"))
+    body["entry"][0]["messaging"].append({"sender": {"id": "<PSID>"}, "recipient": {"id": "<PAGE_ID>"}, "message": 5})
+    raw = json.dumps(body).encode()
+    channel, conversation, _original = _thread(shop, "messenger", raw, "<PSID>", "<MID_OF_ReactedTo_Message>")
+    assert post_webhook(client, "messenger", raw, signed_headers(channel, raw)).status_code == 200
+    [message] = _api_messages(client, shop, conversation)
+    assert [r["emoji"] for r in message["reactions"]] == ["\u2764\ufe0f"]
