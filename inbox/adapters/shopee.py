@@ -242,9 +242,9 @@ def _content(item: dict[str, Any], where: str) -> tuple[str, str, tuple[Attachme
         extra = _pick(content, thumb_url="thumb_url", duration_seconds="duration_seconds")
         return "video", "", (Attachment(type="video", url=url, extra=extra),), {"url": url, **extra}
     if message_type in ("item", "product"):
-        require(content, "item_id", (int, str), at)
+        item_id = require(content, "item_id", (int, str), at)
         extra = _pick(content, shop_id="shop_id", item_id="item_id")
-        return "product", "", (Attachment(type="product", extra=extra),), {"product_id": str(extra["item_id"]), **extra}
+        return "product", "", (Attachment(type="product", extra=extra),), {"product_id": str(item_id), **extra}
     if message_type == "order":
         require(content, "order_sn", str, at)
         extra = _pick(content, order_sn="order_sn", shop_id="shop_id")
