@@ -189,6 +189,12 @@ def _message(item: Any, shop_id: int) -> NormalizedMessage:
     # in 2024 and must not be used. A push without it predates the field: the buyer wrote.
     ours = _optional_int(item.get("from_shop_id")) == shop_id
     conversation_id = item.get("conversation_id")
+    quoted = item.get("quoted_msg")
+    quoted_id = quoted.get("message_id") if isinstance(quoted, dict) else None
+    source = item.get("source_content")
+    if isinstance(source, dict) and _pick(source, item_id="item_id", order_sn="order_sn", shop_id="shop_id"):
+        # The product or order page the buyer opened the chat from.
+        content = {**content, "source": _pick(source, item_id="item_id", order_sn="order_sn", shop_id="shop_id")}
     common: dict[str, Any] = {
         "platform_message_id": str(message_id),
         "sent_at": sent_at,
@@ -196,6 +202,7 @@ def _message(item: Any, shop_id: int) -> NormalizedMessage:
         "text": text,
         "attachments": attachments,
         "content": content,
+        "reply_to_platform_message_id": str(quoted_id) if isinstance(quoted_id, str | int) and quoted_id else "",
         "platform_conversation_id": str(conversation_id)
         if isinstance(conversation_id, str | int) and not isinstance(conversation_id, bool)
         else "",
