@@ -533,3 +533,20 @@ def test_instagram_seen_standby_dashboard_test_and_the_rest():
         "unsupported",
         {"raw": {"mid": "MESSAGE-ID", "is_unsupported": True}},
     )
+
+
+def test_whatsapp_customer_identity_changed_is_a_system_message_too():
+    # Meta's messages reference documents a second system type; no captured sample was found, so
+    # the system sample's notice is swapped for the documented fields.
+    payload = load("whatsapp", "system_user_changed_number")
+    payload["entry"][0]["changes"][0]["value"]["messages"][0]["system"] = {
+        "body": "User A's security code changed",
+        "identity": "dd55b8c8b2e4a6b1",
+        "type": "customer_identity_changed",
+        "customer": "972987654321",
+    }
+    event = get_adapter("whatsapp").parse(payload=payload, account_id="1122334455667", secrets={})
+    parsed = only(event.messages, NormalizedMessage)
+    assert (parsed.kind, parsed.text) == ("system", "User A's security code changed")
+    assert parsed.content["type"] == "customer_identity_changed"
+    assert parsed.content["identity"] == "dd55b8c8b2e4a6b1"
