@@ -235,7 +235,11 @@ class PlatformAdapter:
         return False
 
     def account_ids(self, payload: Any) -> list[str]:
-        """The platform account ids the body is addressed to (raises PayloadError)."""
+        """The platform account ids the body is addressed to (raises PayloadError).
+
+        [] for an account-level event that names no channel (WhatsApp's `account_update`): the
+        view then offers it to every channel of the platform and the signature decides.
+        """
         raise NotImplementedError
 
     def signature_headers(self, *, secrets: Mapping[str, Any], raw_body: bytes) -> dict[str, str]:
