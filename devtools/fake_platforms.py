@@ -10,6 +10,26 @@ like the platform does on success; tests can queue a refusal or a slow answer.
     server.requests[-1].path, server.requests[-1].json
     server.queue_response(400, {"error": {...}})   # the next request is refused
     server.delay_s = 5                               # every answer waits (timeouts)
+
+Besides text sends it answers reaction sends (WhatsApp `type: "reaction"`, Messenger and
+Instagram `sender_action: react|unreact`) and the user-profile GETs
+(`GET /messenger/v21.0/{psid}?fields=first_name,last_name,profile_pic`,
+`GET /instagram/v21.0/{igsid}?fields=name,username,profile_pic`). A profile is made up from the
+id unless one is set: `server.profiles[("messenger", psid)] = {"first_name": ...}`.
+
+Failing on purpose, per customer (the contact's id as the platform names it: `to`,
+`recipient.id` or the profile's id), for tests of errors and timeouts:
+
+    server.fail_for("7012345678901234", 400, {"error": {"message": "...", "code": 100}})
+    server.hang_for("7012345678901234", 15)          # answers after 15 s (a client timeout)
+
+From another process (the demo, a shell) the same through the control endpoint, or by id alone:
+
+    POST http://127.0.0.1:9100/_control {"fail": {"contact": "...", "status": 400, "body": {...}}}
+    POST http://127.0.0.1:9100/_control {"hang": {"contact": "...", "seconds": 15}}
+    POST http://127.0.0.1:9100/_control {"reset": true}
+    a contact id starting with "fail-" is always refused with a Graph error (code 100, HTTP 400),
+    one starting with "hang-" always waits HANG_S (30 s) before answering.
 """
 
 from __future__ import annotations
@@ -24,6 +44,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+# How long a "hang-" contact's request waits: longer than any client timeout Balas sets.
+HANG_S = 30.0
 PLATFORM_PREFIXES = {
     "whatsapp": "/whatsapp/v21.0",
     "instagram": "/instagram/v21.0",
@@ -51,6 +73,9 @@ class FakePlatformServer:
         self.port = port
         self.requests: list[RecordedRequest] = []
         self.delay_s = 0.0
+        self.profiles: dict[tuple[str, str], dict[str, Any]] = {}
+        self._failing: dict[str, tuple[int, Any]] = {}
+        self._hanging: dict[str, float] = {}
         self._queued: deque[tuple[int, Any]] = deque()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -83,22 +108,94 @@ class FakePlatformServer:
         with self._lock:
             self._queued.append((status, body))
 
+    def fail_for(self, contact_id: str, status: int, body: Any) -> None:
+        """Every request for this customer gets this answer (until reset)."""
+        with self._lock:
+            self._failing[contact_id] = (status, body)
+
+    def hang_for(self, contact_id: str, seconds: float) -> None:
+        """Every request for this customer is answered only after `seconds` (until reset)."""
+        with self._lock:
+            self._hanging[contact_id] = seconds
+
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
             self._queued.clear()
+            self._failing.clear()
+            self._hanging.clear()
+            self.profiles.clear()
             self.delay_s = 0.0
+
+    def control(self, command: Any) -> tuple[int, Any]:
+        """The `/_control` endpoint: fail, hang or reset from another process."""
+        if not isinstance(command, dict):
+            return 400, {"error": "the body must be a JSON object"}
+        if command.get("reset"):
+            self.reset()
+        fail = command.get("fail")
+        if isinstance(fail, dict) and isinstance(fail.get("contact"), str):
+            self.fail_for(fail["contact"], int(fail.get("status", 400)), fail.get("body", graph_error("fake failure")))
+        hang = command.get("hang")
+        if isinstance(hang, dict) and isinstance(hang.get("contact"), str):
+            self.hang_for(hang["contact"], float(hang.get("seconds", HANG_S)))
+        return 200, {"ok": True}
 
     def requests_for(self, platform: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.platform == platform]
 
     # --- serving -------------------------------------------------------------------------
-    def _answer(self, request: RecordedRequest) -> tuple[int, Any]:
+    def _answer(self, request: RecordedRequest) -> tuple[int, Any, float]:
+        """(status, body, seconds to wait before answering)."""
+        contact = contact_of(request)
         with self._lock:
             self.requests.append(request)
+            wait = self._hanging.get(contact, HANG_S if contact.startswith("hang-") else 0.0)
             if self._queued:
-                return self._queued.popleft()
-        return 200, success_answer(request)
+                return (*self._queued.popleft(), wait)
+            if contact in self._failing:
+                return (*self._failing[contact], wait)
+            profile = self.profiles.get((request.platform, contact))
+        if contact.startswith("fail-"):
+            return 400, graph_error(f"(#100) {contact} cannot be reached (fake failure)"), wait
+        if request.method == "GET":
+            return 200, profile_answer(request, contact, profile), wait
+        return 200, success_answer(request), wait
+
+
+def graph_error(message: str, code: int = 100) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "FAKE"}}
+
+
+def contact_of(request: RecordedRequest) -> str:
+    """The customer a request is about: `to` (WhatsApp), `recipient.id` (Meta), a profile's id."""
+    body = request.json if isinstance(request.json, dict) else {}
+    raw_recipient = body.get("recipient")
+    recipient: dict[str, Any] = raw_recipient if isinstance(raw_recipient, dict) else {}
+    for value in (body.get("to"), recipient.get("id"), body.get("to_id")):
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            return str(value)
+    if request.method == "GET":
+        return request.path.strip("/").split("/")[0]
+    return ""
+
+
+def profile_answer(request: RecordedRequest, contact: str, profile: dict[str, Any] | None) -> Any:
+    """The Graph user-profile answer for a PSID (Messenger) or IGSID (Instagram)."""
+    if profile is not None:
+        return {"id": contact, **profile}
+    tail = contact[-4:]
+    picture = f"https://fake-platforms.invalid/{request.platform}/{contact}.jpg"
+    if request.platform == "messenger":
+        return {"id": contact, "first_name": "Pelanggan", "last_name": f"Messenger {tail}", "profile_pic": picture}
+    if request.platform == "instagram":
+        return {
+            "id": contact,
+            "name": f"Pelanggan Instagram {tail}",
+            "username": f"pelanggan{tail}",
+            "profile_pic": picture,
+        }
+    return graph_error(f"no user-profile API on {request.platform}")
 
 
 def success_answer(request: RecordedRequest) -> Any:
@@ -114,6 +211,9 @@ def success_answer(request: RecordedRequest) -> Any:
         }
     if request.platform in ("instagram", "messenger"):
         recipient = body.get("recipient", {}) if isinstance(body.get("recipient"), dict) else {}
+        if "sender_action" in body:
+            # Sender actions (react, unreact, typing) are answered with the recipient only.
+            return {"recipient_id": recipient.get("id", "")}
         return {"recipient_id": recipient.get("id", ""), "message_id": f"m_FAKE-{new_id}"}
     if request.platform == "shopee":
         return {
@@ -165,9 +265,13 @@ def _make_handler(server: FakePlatformServer) -> type[BaseHTTPRequestHandler]:
                 body=raw,
                 json=decoded,
             )
-            status, answer = server._answer(recorded)
-            if server.delay_s:
-                time.sleep(server.delay_s)
+            if path == "/_control" and platform == "unknown":
+                status, answer = server.control(decoded)
+                wait = 0.0
+            else:
+                status, answer, wait = server._answer(recorded)
+            if server.delay_s or wait:
+                time.sleep(max(server.delay_s, wait))
             payload = json.dumps(answer).encode()
             try:
                 self.send_response(status)

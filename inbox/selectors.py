@@ -78,6 +78,13 @@ def webhook_verify_tokens(*, platform: str) -> list[tuple[int, str]]:
     return [(channel.pk, str(channel.secrets.get("verify_token", ""))) for channel in rows]
 
 
+def webhook_account_ids(*, platform: str) -> list[str]:
+    """Every active channel's account id on the platform: the candidates for an account-level event."""
+    return list(
+        Channel.objects.filter(platform=platform, is_active=True).order_by("id").values_list("account_id", flat=True)
+    )
+
+
 def webhook_channels_forget(*, platform: str, account_ids: Sequence[str]) -> None:
     with _webhook_channels_lock:
         for account_id in account_ids:

@@ -8,6 +8,7 @@ handshake, a probe, the success body) is asked of the adapter.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from typing import Any
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from inbox.adapters import get_adapter
 from inbox.adapters.base import ParsedEvent, PayloadError, PlatformAdapter, json_clean
 from inbox.models import Channel, Platform
-from inbox.selectors import webhook_channels, webhook_channels_forget, webhook_verify_tokens
+from inbox.selectors import webhook_account_ids, webhook_channels, webhook_channels_forget, webhook_verify_tokens
 from inbox.services import deliveries_ingest
 
 logger = logging.getLogger("balas.webhooks")
@@ -81,6 +82,14 @@ def _receive(request: HttpRequest, adapter: PlatformAdapter) -> HttpResponse:
         account_ids = adapter.account_ids(payload)
     except PayloadError as exc:
         return _error(400, f"body is not a {adapter.platform} webhook: {exc}")
+    if not account_ids:
+        # An account-level event (the platform's business account, not one of its numbers): any
+        # channel of the platform may be the one it is for; the signature tells whose app sent it,
+        # and each such channel records it as ignored. Answering 400 would make the platform retry.
+        account_ids = webhook_account_ids(platform=adapter.platform)
+        if not account_ids:
+            logger.info("webhook.account_level_unclaimed platform=%s", adapter.platform)
+            return _error(404, f"no {adapter.platform} channel to take this account-level event")
     # The channels come from this process's copy first; one changed since it was read (a secret
     # rotated, deactivated) is verified again against the stored row, and nothing was written.
     answer = _deliver(request, adapter, payload=payload, text=text, account_ids=account_ids, cached=True)
@@ -126,11 +135,7 @@ def _deliver(
     deliveries = [
         (
             channel,
-            ParsedEvent(
-                messages=event.messages,
-                statuses=event.statuses,
-                ignored=event.ignored + tuple(f"invalid: {e}" for e in event.errors),
-            )
+            dataclasses.replace(event, errors=(), ignored=event.ignored + tuple(f"invalid: {e}" for e in event.errors))
             if event.errors
             else event,
         )

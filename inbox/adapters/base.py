@@ -150,6 +150,8 @@ class StatusUpdate:
     # Messenger reports "everything up to this time" instead of message ids.
     watermark: datetime | None = None
     error: str = ""
+    # The platform sent no usable timestamp (missing, zero, unparsable): `at` is the delivery's time.
+    timestamp_missing: bool = False
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,11 @@ class PlatformAdapter:
         return False
 
     def account_ids(self, payload: Any) -> list[str]:
-        """The platform account ids the body is addressed to (raises PayloadError)."""
+        """The platform account ids the body is addressed to (raises PayloadError).
+
+        [] for an account-level event that names no channel (WhatsApp's `account_update`): the
+        view then offers it to every channel of the platform and the signature decides.
+        """
         raise NotImplementedError
 
     def signature_headers(self, *, secrets: Mapping[str, Any], raw_body: bytes) -> dict[str, str]:

@@ -34,11 +34,47 @@ def post_json(
     and TikTok report refusals inside a 200). Tokens travel in headers or the query and are
     never logged.
     """
+    return _request(
+        "POST",
+        url,
+        data=json.dumps(body, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+        params=params,
+        platform=platform,
+        read_error=read_error,
+    )
+
+
+def get_json(
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    platform: str,
+    read_error: ErrorReader,
+) -> Any:
+    """GET a JSON answer (a user profile); the same errors as `post_json`."""
+    return _request(
+        "GET", url, data=None, headers=dict(headers or {}), params=params, platform=platform, read_error=read_error
+    )
+
+
+def _request(
+    method: str,
+    url: str,
+    *,
+    data: bytes | None,
+    headers: Mapping[str, str],
+    params: Mapping[str, Any] | None,
+    platform: str,
+    read_error: ErrorReader,
+) -> Any:
     try:
-        response = _session.post(
+        response = _session.request(
+            method,
             url,
-            data=json.dumps(body, ensure_ascii=False).encode(),
-            headers={"Content-Type": "application/json", **(headers or {})},
+            data=data,
+            headers=dict(headers),
             params=params,
             timeout=settings.PLATFORM_SEND_TIMEOUT_S,
         )

@@ -7,6 +7,9 @@ come back too and are matched by mid (and by `app_id` when the channel has one c
 
 from __future__ import annotations
 
+from typing import Any
+
+from inbox.adapters.base import Profile
 from inbox.adapters.meta_messaging import MetaMessagingAdapter
 
 
@@ -17,3 +20,13 @@ class InstagramAdapter(MetaMessagingAdapter):
     object_name = "instagram"
     api_base_setting = "INSTAGRAM_API_BASE"
     echo_label = "Instagram"
+    # The Instagram User Profile API (an IGSID): `name` may be empty, the username never is.
+    profile_fields = "name,username,profile_pic"
+
+    def profile_from(self, answer: dict[str, Any]) -> Profile:
+        name = answer.get("name")
+        username = answer.get("username")
+        if not (isinstance(name, str) and name.strip()):
+            name = f"@{username.strip()}" if isinstance(username, str) and username.strip() else ""
+        picture = answer.get("profile_pic")
+        return Profile(name=name.strip(), avatar_url=picture if isinstance(picture, str) else "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inbox.adapters.base import OutboundContext
+from inbox.adapters.base import OutboundContext, Profile
 from inbox.adapters.meta_messaging import MetaMessagingAdapter
 
 
@@ -23,6 +23,8 @@ class MessengerAdapter(MetaMessagingAdapter):
     object_name = "page"
     api_base_setting = "MESSENGER_API_BASE"
     echo_label = "Facebook Page"
+    # The Messenger User Profile API (a PSID, with the Page's token).
+    profile_fields = "first_name,last_name,profile_pic"
 
     def send_body(self, ctx: OutboundContext) -> dict[str, Any]:
         # RESPONSE: an answer to the customer's message, allowed inside the 24-hour window.
@@ -31,3 +33,9 @@ class MessengerAdapter(MetaMessagingAdapter):
             "messaging_type": "RESPONSE",
             "message": {"text": ctx.text},
         }
+
+    def profile_from(self, answer: dict[str, Any]) -> Profile:
+        parts = [answer.get(key) for key in ("first_name", "last_name")]
+        name = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+        picture = answer.get("profile_pic")
+        return Profile(name=name, avatar_url=picture if isinstance(picture, str) else "")

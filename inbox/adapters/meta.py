@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import hmac
+import math
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
+
+from django.utils import timezone
 
 from inbox.adapters.base import HandshakeAnswer, PlatformAdapter, hmac_sha256_hex
 
+# Seconds since 1970 stay below 1e11 until the year 5138; a larger value is milliseconds.
+_MILLIS_THRESHOLD = 1e11
 _REFUSED = HandshakeAnswer(status=403, body="verification failed")
 
 
@@ -44,3 +50,28 @@ def meta_error_reason(answer: Any) -> str | None:
     message = str(error.get("message") or "unknown error")
     code = error.get("code")
     return f"{message} (code {code})" if code is not None else message
+
+
+def meta_time(value: Any) -> tuple[datetime, bool]:
+    """(time, missing) of a Meta timestamp: seconds or milliseconds, a number or a numeric string.
+
+    WhatsApp sends seconds as strings, Instagram and Messenger milliseconds as numbers, and the
+    dashboard's test events seconds as strings. A missing, zero or unparsable value (Messenger's
+    own delivery example has none) is not the body's fault: the event takes the delivery's time
+    and says so, instead of the platform being answered 400 and retrying for days.
+    """
+    if isinstance(value, bool) or value is None:
+        return timezone.now(), True
+    number: float
+    if isinstance(value, int | float):
+        number = float(value) if isinstance(value, float) or abs(value) < 10**20 else math.inf
+    elif isinstance(value, str) and value.strip().replace(".", "", 1).isdigit() and len(value) < 25:
+        number = float(value)
+    else:
+        return timezone.now(), True
+    if not math.isfinite(number) or number <= 0:
+        return timezone.now(), True
+    seconds = number / 1000 if number >= _MILLIS_THRESHOLD else number
+    if seconds >= _MILLIS_THRESHOLD:
+        return timezone.now(), True
+    return datetime.fromtimestamp(seconds, tz=UTC), False

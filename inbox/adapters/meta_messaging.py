@@ -7,6 +7,11 @@ the customer still wrote and the shop still answered, so they are parsed the sam
 
 When `message.is_echo` is true the business sent it and the customer is `recipient.id`.
 `message.app_id` names the app that sent an echo: ours means Balas sent it through the Send API.
+
+Besides messages: `reaction` (react / unreact) attaches to the message it names, `message_edit`
+changes one, `message.is_deleted` (Instagram's unsend) deletes one, `read` and `delivery` are
+receipts. Timestamps are milliseconds; the dashboard's test events send seconds as strings, and
+Messenger's own delivery example has none: both are accepted (`meta_time`).
 """
 
 from __future__ import annotations
@@ -20,10 +25,14 @@ from django.conf import settings
 
 from inbox.adapters.base import (
     Attachment,
+    MessageDelete,
+    MessageEdit,
     NormalizedMessage,
     OutboundContext,
     ParsedEvent,
     PayloadError,
+    Profile,
+    Reaction,
     SendError,
     SendResult,
     Source,
@@ -31,18 +40,26 @@ from inbox.adapters.base import (
     from_unix_seconds,
     require,
 )
-from inbox.adapters.http import post_json
-from inbox.adapters.meta import MetaAdapter, meta_error_reason
+from inbox.adapters.http import get_json, post_json
+from inbox.adapters.meta import MetaAdapter, meta_error_reason, meta_time
 
-# Attachment types that decide the message kind; anything else (share, story_mention, ig_reel,
-# reel, template, fallback, ...) is kept as an attachment of kind "other".
+# Attachment type -> the contract's kind. Shares, posts, reels and story mentions are media the
+# customer sent by URL (the thread shows them as such); anything unknown is "unsupported".
 _ATTACHMENT_KINDS = {
     "image": "image",
     "video": "video",
     "audio": "audio",
-    "file": "file",
+    "file": "document",
     "location": "location",
     "sticker": "sticker",
+    "animated_image": "sticker",
+    "share": "image",
+    "ig_post": "image",
+    "story_mention": "image",
+    "ig_reel": "video",
+    "reel": "video",
+    "template": "template",
+    "fallback": "text",
 }
 # Keys of a `message` object that describe it rather than carry content.
 _MESSAGE_META_KEYS = {
@@ -64,8 +81,6 @@ _MESSAGE_META_KEYS = {
 }
 # Event kinds Balas acknowledges but does not store, with the words recorded on the raw event.
 _IGNORED_EVENTS = {
-    "reaction": "reaction",
-    "message_edit": "message edit",
     "referral": "referral",
     "optin": "opt-in",
     "account_linking": "account linking",
@@ -91,6 +106,10 @@ class MetaMessagingAdapter(MetaAdapter):
     api_base_setting: ClassVar[str]
     # Shown as the sender of replies typed in the platform's own tools.
     echo_label: ClassVar[str]
+    # The user-profile API's fields, and how its answer becomes a name.
+    profile_fields: ClassVar[str]
+    supports_reactions = True
+    supports_profile_fetch = True
 
     # --- the four steps --------------------------------------------------------------------
     def account_ids(self, payload: Any) -> list[str]:
@@ -141,15 +160,7 @@ class MetaMessagingAdapter(MetaAdapter):
         return out.result()
 
     def send_text(self, ctx: OutboundContext) -> SendResult:
-        token = str(ctx.secrets.get("access_token", ""))
-        answer = post_json(
-            f"{getattr(settings, self.api_base_setting).rstrip('/')}/{ctx.account_id}/messages",
-            body=self.send_body(ctx),
-            # The token travels in a header so it never lands in URLs, proxies or access logs.
-            headers={"Authorization": f"Bearer {token}"},
-            platform=self.platform,
-            read_error=meta_error_reason,
-        )
+        answer = self._post(ctx, self.send_body(ctx))
         message_id = answer.get("message_id") if isinstance(answer, dict) else None
         if not isinstance(message_id, str) or not message_id:
             raise SendError(f"{self.platform} answered without a message id")
@@ -158,11 +169,56 @@ class MetaMessagingAdapter(MetaAdapter):
     def send_body(self, ctx: OutboundContext) -> dict[str, Any]:
         return {"recipient": {"id": ctx.contact_external_id}, "message": {"text": ctx.text}}
 
+    def send_reaction(self, ctx: OutboundContext, *, target_platform_message_id: str, emoji: str) -> None:
+        """`sender_action: react` with the emoji, or `unreact` (an empty emoji) to take it back."""
+        payload: dict[str, Any] = {"message_id": target_platform_message_id}
+        if emoji:
+            payload["reaction"] = emoji
+        self._post(
+            ctx,
+            {
+                "recipient": {"id": ctx.contact_external_id},
+                "sender_action": "react" if emoji else "unreact",
+                "payload": payload,
+            },
+        )
+
+    def profile_fetch(self, *, account_id: str, secrets: Mapping[str, Any], contact_external_id: str) -> Profile:
+        """`GET /{user id}?fields=...` with the channel's token: the customer's name and picture."""
+        token = str(secrets.get("access_token", ""))
+        answer = get_json(
+            f"{self._base()}/{contact_external_id}",
+            params={"fields": self.profile_fields},
+            headers={"Authorization": f"Bearer {token}"},
+            platform=self.platform,
+            read_error=meta_error_reason,
+        )
+        if not isinstance(answer, dict):
+            raise SendError(f"{self.platform} answered a profile that is not an object")
+        return self.profile_from(answer)
+
+    def profile_from(self, answer: dict[str, Any]) -> Profile:
+        raise NotImplementedError
+
     def echo_source(self, *, app_id: str, own_app_id: str) -> tuple[Source, bool, str]:
         """(source, own_send_echo, sender_label) of a business-sent message."""
         if own_app_id and app_id == own_app_id:
             return "inbox", True, ""
         return "echo", False, self.echo_label
+
+    def _base(self) -> str:
+        return str(getattr(settings, self.api_base_setting)).rstrip("/")
+
+    def _post(self, ctx: OutboundContext, body: dict[str, Any]) -> Any:
+        token = str(ctx.secrets.get("access_token", ""))
+        return post_json(
+            f"{self._base()}/{ctx.account_id}/messages",
+            body=body,
+            # The token travels in a header so it never lands in URLs, proxies or access logs.
+            headers={"Authorization": f"Bearer {token}"},
+            platform=self.platform,
+            read_error=meta_error_reason,
+        )
 
     # --- events ----------------------------------------------------------------------------
     def _changes(self, out: _Collector, where: str, changes: Any, account_id: str, own_app_id: str) -> None:
@@ -185,43 +241,47 @@ class MetaMessagingAdapter(MetaAdapter):
             if not isinstance(event, dict):
                 raise PayloadError("is not an object")
             if "message" in event:
-                message = self._message(event, account_id, own_app_id)
-                if isinstance(message, str):
-                    out.ignored.append(f"{where}: {message}")
-                else:
-                    out.messages.append(message)
+                out.add(where, self._message(event, account_id, own_app_id))
+            elif "reaction" in event:
+                out.add(where, _reaction(event, account_id))
+            elif "message_edit" in event:
+                out.add(where, _edit(event, account_id))
             elif "read" in event:
                 out.statuses.extend(_read(event))
             elif "delivery" in event:
-                out.statuses.extend(_delivery(event))
+                out.add(where, _delivery(event))
             elif "postback" in event:
-                postback = _postback(event)
-                if isinstance(postback, str):
-                    out.ignored.append(f"{where}: {postback}")
-                else:
-                    out.messages.append(postback)
+                out.add(where, _postback(event))
             else:
                 known = [words for key, words in _IGNORED_EVENTS.items() if key in event]
                 if known:
-                    out.ignored.append(f"{where}: {known[0]}")
+                    out.ignored.append(f"{where}: {known[0]}{_referral_words(event)}")
                 else:
                     fields = sorted(k for k in event if k not in {"sender", "recipient", "timestamp"})
                     out.ignored.append(f"{where}: unknown event {', '.join(fields)[:80] or '(empty)'}")
         except PayloadError as exc:
             out.errors.append(f"{where}: {exc}")
 
-    def _message(self, event: dict[str, Any], account_id: str, own_app_id: str) -> NormalizedMessage | str:
+    def _message(self, event: dict[str, Any], account_id: str, own_app_id: str) -> NormalizedMessage | MessageDelete:
         message = require(event, "message", dict, "event")
-        if message.get("is_deleted") is True:
-            return "message deleted"
         mid = _string_id(message, "mid", "message", _MAX_MESSAGE_ID)
         is_echo = _optional(message, "is_echo", bool, "message", False)
         sender = _party(event, "sender")
         recipient = _party(event, "recipient")
-        sent_at = _event_time(event)
-        kind, text, attachments = _content(message)
+        sent_at, missing = _event_time(event)
         # A message from our own account is the business's even without the flag.
-        if is_echo or sender == account_id:
+        ours = is_echo or sender == account_id
+        if message.get("is_deleted") is True:
+            # Instagram's unsend: the mid is the message taken back.
+            return MessageDelete(
+                target_platform_message_id=mid,
+                contact_external_id=recipient if ours else sender,
+                from_shop=ours,
+                at=sent_at,
+            )
+        kind, text, attachments, content = _content(message)
+        reply_to = _reply_to(message)
+        if ours:
             app_id = message.get("app_id")
             if app_id is not None and (isinstance(app_id, bool) or not isinstance(app_id, str | int)):
                 raise PayloadError("message.app_id has the wrong type")
@@ -237,6 +297,9 @@ class MetaMessagingAdapter(MetaAdapter):
                 attachments=attachments,
                 sender_label=label,
                 own_send_echo=own,
+                content=content,
+                reply_to_platform_message_id=reply_to,
+                timestamp_missing=missing,
             )
         return NormalizedMessage(
             platform_message_id=mid,
@@ -247,6 +310,9 @@ class MetaMessagingAdapter(MetaAdapter):
             kind=kind,
             text=text,
             attachments=attachments,
+            content=content,
+            reply_to_platform_message_id=reply_to,
+            timestamp_missing=missing,
         )
 
 
@@ -254,37 +320,89 @@ class _Collector:
     def __init__(self) -> None:
         self.messages: list[NormalizedMessage] = []
         self.statuses: list[StatusUpdate] = []
+        self.reactions: list[Reaction] = []
+        self.edits: list[MessageEdit] = []
+        self.deletes: list[MessageDelete] = []
         self.ignored: list[str] = []
         self.errors: list[str] = []
+
+    def add(self, where: str, item: Any) -> None:
+        if isinstance(item, NormalizedMessage):
+            self.messages.append(item)
+        elif isinstance(item, Reaction):
+            self.reactions.append(item)
+        elif isinstance(item, MessageEdit):
+            self.edits.append(item)
+        elif isinstance(item, MessageDelete):
+            self.deletes.append(item)
+        elif isinstance(item, list):
+            self.statuses.extend(item)
+        elif isinstance(item, str):
+            self.ignored.append(f"{where}: {item}")
 
     def result(self) -> ParsedEvent:
         return ParsedEvent(
             messages=tuple(self.messages),
             statuses=tuple(self.statuses),
+            reactions=tuple(self.reactions),
+            edits=tuple(self.edits),
+            deletes=tuple(self.deletes),
             ignored=tuple(self.ignored),
             errors=tuple(self.errors),
         )
 
 
-def _content(message: dict[str, Any]) -> tuple[str, str, tuple[Attachment, ...]]:
-    """(kind, text, attachments) of one `message` object."""
+# --- content ------------------------------------------------------------------------------------
+def _content(message: dict[str, Any]) -> tuple[str, str, tuple[Attachment, ...], dict[str, Any]]:
+    """(kind, text, attachments, content) of one `message` object."""
     text = clean(_optional(message, "text", str, "message", ""))
     raw_attachments = _optional(message, "attachments", list, "message", [])
     attachments = tuple(_attachment(item, f"message.attachments[{n}]") for n, item in enumerate(raw_attachments))
+    content: dict[str, Any] = {}
+    kind = ""
     if attachments:
-        return _ATTACHMENT_KINDS.get(attachments[0].type, "other"), text, attachments
-    if text:
-        return "text", text, ()
-    if message.get("is_unsupported") is True:
+        first = attachments[0]
+        kind = _ATTACHMENT_KINDS.get(first.type, "unsupported")
+        if first.type == "image" and "sticker_id" in first.extra:
+            kind = "sticker"  # Messenger sends a sticker as an image with its sticker id
+        content = _attachment_content(first, raw_attachments[0])
+        if len(attachments) > 1:
+            content["attachments"] = [
+                _attachment_content(a, r) for a, r in zip(attachments, raw_attachments, strict=True)
+            ]
+        if kind == "text" and not text:
+            text = str(content.get("title") or content.get("url") or "")
+    elif message.get("is_unsupported") is True:
         # Instagram's word for content the API cannot show: the customer still wrote.
-        return "other", "", (Attachment(type="unsupported"),)
-    unknown = sorted(k for k in message if k not in _MESSAGE_META_KEYS)
-    if unknown:
-        # A content type Balas does not know: keep it so the shop sees the customer wrote.
-        return "other", "", (Attachment(type=clean(unknown[0])[:64]),)
-    if "text" in message:
-        return "text", "", ()
-    raise PayloadError("message has neither text nor attachments")
+        kind, content = "unsupported", {"raw": message}
+        attachments = (Attachment(type="unsupported"),)
+    elif text or "text" in message:
+        kind = "text"
+    else:
+        unknown = sorted(k for k in message if k not in _MESSAGE_META_KEYS)
+        if not unknown:
+            raise PayloadError("message has neither text nor attachments")
+        # A content type Balas does not know: keep it whole so the shop sees the customer wrote.
+        kind, content = "unsupported", {"raw": message}
+        attachments = (Attachment(type=clean(unknown[0])[:64]),)
+    quick_reply = message.get("quick_reply")
+    if isinstance(quick_reply, dict) and kind == "text":
+        # A quick-reply button tapped: the text is its title, the payload its id.
+        payload = quick_reply.get("payload")
+        kind = "interactive"
+        content = {"type": "quick_reply", "reply_id": clean(payload) if isinstance(payload, str) else "", "title": text}
+    reply_to = message.get("reply_to")
+    story = reply_to.get("story") if isinstance(reply_to, dict) else None
+    if isinstance(story, dict):
+        # An Instagram story reply: the story's URL (it expires with the story) and id.
+        content = {**content, "story": {k: clean(v) for k, v in story.items() if isinstance(v, str)}}
+    referral = message.get("referral")
+    if isinstance(referral, dict):
+        # Click-to-Message ad context: the ad's id and title, its picture, the product.
+        ads = referral.get("ads_context_data")
+        context = {**_scalars(referral), **({"ads_context_data": _scalars(ads)} if isinstance(ads, dict) else {})}
+        content = {**content, "referral": context}
+    return kind, text, attachments, content
 
 
 def _attachment(item: Any, where: str) -> Attachment:
@@ -300,14 +418,94 @@ def _attachment(item: Any, where: str) -> Attachment:
         value = payload.get(key, item.get(key))
         if isinstance(value, str | int) and not isinstance(value, bool):
             extra[key] = clean(value) if isinstance(value, str) else value
+    coordinates = payload.get("coordinates")
+    if isinstance(coordinates, dict):
+        for ours, theirs in (("latitude", "lat"), ("longitude", "long")):
+            value = coordinates.get(theirs)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                extra[ours] = value
     return Attachment(type=kind[:64], url=clean(url), extra=extra)
+
+
+def _attachment_content(attachment: Attachment, raw: dict[str, Any]) -> dict[str, Any]:
+    """The contract's content of one attachment: media `{url, ...}`, location coordinates."""
+    content: dict[str, Any] = {"media_type": attachment.type}
+    if attachment.url:
+        content["url"] = attachment.url
+    content.update(attachment.extra)
+    if attachment.type == "location" and "title" in content:
+        content["name"] = content.pop("title")
+    if attachment.type == "template":
+        payload = raw.get("payload")
+        content["payload"] = payload if isinstance(payload, dict) else {}
+    return content
+
+
+def _reply_to(message: dict[str, Any]) -> str:
+    reply_to = message.get("reply_to")
+    mid = reply_to.get("mid") if isinstance(reply_to, dict) else None
+    return clean(mid)[:_MAX_MESSAGE_ID] if isinstance(mid, str) else ""
+
+
+def _scalars(mapping: dict[str, Any]) -> dict[str, Any]:
+    return {
+        clean(k): clean(v) if isinstance(v, str) else v
+        for k, v in mapping.items()
+        if isinstance(v, str | int | float | bool) or v is None
+    }
+
+
+def _referral_words(event: dict[str, Any]) -> str:
+    referral = event.get("referral")
+    if not isinstance(referral, dict):
+        return ""
+    parts = [
+        f"{k}={clean(referral[k])[:60]}" for k in ("source", "type", "ref", "ad_id") if isinstance(referral.get(k), str)
+    ]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+# --- other events -------------------------------------------------------------------------------
+def _reaction(event: dict[str, Any], account_id: str) -> Reaction:
+    """`reaction{mid, action: react|unreact, reaction, emoji}`; an unreact removes it."""
+    reaction = require(event, "reaction", dict, "event")
+    sender = _party(event, "sender")
+    recipient = _party(event, "recipient")
+    action = _optional(reaction, "action", str, "reaction", "react")
+    emoji = clean(_optional(reaction, "emoji", str, "reaction", ""))
+    if not emoji and action == "react":
+        # Older events name the reaction ("love") without the emoji.
+        emoji = clean(_optional(reaction, "reaction", str, "reaction", ""))
+    ours = sender == account_id
+    return Reaction(
+        target_platform_message_id=_string_id(reaction, "mid", "reaction", _MAX_MESSAGE_ID),
+        contact_external_id=recipient if ours else sender,
+        emoji="" if action == "unreact" else emoji,
+        from_shop=ours,
+        at=_event_time(event)[0],
+    )
+
+
+def _edit(event: dict[str, Any], account_id: str) -> MessageEdit:
+    """`message_edit{mid, text, num_edit}`: the message's new text."""
+    edit = require(event, "message_edit", dict, "event")
+    sender = _party(event, "sender")
+    recipient = _party(event, "recipient")
+    ours = sender == account_id
+    return MessageEdit(
+        target_platform_message_id=_string_id(edit, "mid", "message_edit", _MAX_MESSAGE_ID),
+        contact_external_id=recipient if ours else sender,
+        text=clean(_optional(edit, "text", str, "message_edit", "")),
+        from_shop=ours,
+        at=_event_time(event)[0],
+    )
 
 
 def _read(event: dict[str, Any]) -> list[StatusUpdate]:
     """Messenger `read{watermark}` or Instagram `read{mid}` (messaging_seen): all up to then is read."""
     read = require(event, "read", dict, "event")
     customer = _party(event, "sender")
-    at = _event_time(event)
+    at, missing = _event_time(event)
     mid = _optional(read, "mid", str, "read", "")
     if "watermark" in read:
         watermark = from_unix_millis_checked(require(read, "watermark", (int, float), "read"), "read.watermark")
@@ -316,45 +514,71 @@ def _read(event: dict[str, Any]) -> list[StatusUpdate]:
     else:
         raise PayloadError("read.watermark is missing")
     return [
-        StatusUpdate(status="read", at=at, platform_message_id=mid, contact_external_id=customer, watermark=watermark)
+        StatusUpdate(
+            status="read",
+            at=at,
+            platform_message_id=mid,
+            contact_external_id=customer,
+            watermark=watermark,
+            timestamp_missing=missing,
+        )
     ]
 
 
-def _delivery(event: dict[str, Any]) -> list[StatusUpdate]:
+def _delivery(event: dict[str, Any]) -> list[StatusUpdate] | str:
     """`delivery{mids?, watermark}`: per mid when given, else everything up to the watermark."""
     delivery = require(event, "delivery", dict, "event")
     customer = _party(event, "sender")
-    at = _event_time(event)
+    at, missing = _event_time(event)
     mids = _optional(delivery, "mids", list, "delivery", [])
     for n, mid in enumerate(mids):
         if not isinstance(mid, str) or not mid:
             raise PayloadError(f"delivery.mids[{n}] has the wrong type")
     if mids:
         return [
-            StatusUpdate(status="delivered", at=at, platform_message_id=mid, contact_external_id=customer)
+            StatusUpdate(
+                status="delivered",
+                at=at,
+                platform_message_id=mid,
+                contact_external_id=customer,
+                timestamp_missing=missing,
+            )
             for mid in mids
         ]
+    watermark_value = delivery.get("watermark")
+    if watermark_value in (None, 0):
+        return "delivery without mids or watermark"
     watermark = from_unix_millis_checked(require(delivery, "watermark", (int, float), "delivery"), "delivery.watermark")
-    return [StatusUpdate(status="delivered", at=at, contact_external_id=customer, watermark=watermark)]
+    return [
+        StatusUpdate(
+            status="delivered", at=at, contact_external_id=customer, watermark=watermark, timestamp_missing=missing
+        )
+    ]
 
 
 def _postback(event: dict[str, Any]) -> NormalizedMessage | str:
-    """A button tap: the customer "said" the button's title."""
+    """A button tap (Get Started, a persistent menu or template button, an Icebreaker)."""
     postback = require(event, "postback", dict, "event")
     if "mid" not in postback:
         # Without a mid a retry could not be told from a second tap; nothing to store safely.
         return "postback without mid"
     mid = _string_id(postback, "mid", "postback", _MAX_MESSAGE_ID)
-    title = _optional(postback, "title", str, "postback", "")
-    payload = postback.get("payload") if isinstance(postback.get("payload"), str) else ""
+    title = clean(_optional(postback, "title", str, "postback", ""))
+    payload = clean(postback["payload"]) if isinstance(postback.get("payload"), str) else ""
+    content: dict[str, Any] = {"payload": payload, "title": title}
+    if isinstance(postback.get("referral"), dict):
+        content["referral"] = _scalars(postback["referral"])
+    sent_at, missing = _event_time(event)
     return NormalizedMessage(
         platform_message_id=mid,
         contact_external_id=_party(event, "sender"),
         direction="in",
         source="customer",
-        sent_at=_event_time(event),
-        kind="text",
-        text=clean(title or payload),
+        sent_at=sent_at,
+        kind="postback",
+        text=title or payload,
+        content=content,
+        timestamp_missing=missing,
     )
 
 
@@ -379,11 +603,14 @@ def _string_id(mapping: Any, key: str, where: str, max_length: int) -> str:
 
 def _party(event: dict[str, Any], key: str) -> str:
     party = require(event, key, dict, "event")
+    if "id" not in party and isinstance(party.get("user_ref"), str):
+        # A person known only by a plugin's user_ref (chat plugin, checkbox): that is their id here.
+        return _string_id(party, "user_ref", f"event.{key}", _MAX_CONTACT_ID)
     return _string_id(party, "id", f"event.{key}", _MAX_CONTACT_ID)
 
 
-def _event_time(event: dict[str, Any]) -> datetime:
-    return from_unix_millis_checked(require(event, "timestamp", (int, float), "event"), "event.timestamp")
+def _event_time(event: dict[str, Any]) -> tuple[datetime, bool]:
+    return meta_time(event.get("timestamp"))
 
 
 def from_unix_millis_checked(value: int | float, where: str) -> datetime:

@@ -183,18 +183,26 @@ def _message(item: Any, shop_id: int) -> NormalizedMessage:
         sent_at = from_unix_seconds(created)
     except PayloadError as exc:
         raise PayloadError(f"{where}.created_timestamp: {exc}") from exc
-    kind, text, attachments = _content(item, where)
+    kind, text, attachments, content = _content(item, where)
 
     # `from_shop_id` is the reliable marker (added 2025-04-18); `content.shop_id` changed meaning
     # in 2024 and must not be used. A push without it predates the field: the buyer wrote.
     ours = _optional_int(item.get("from_shop_id")) == shop_id
     conversation_id = item.get("conversation_id")
+    quoted = item.get("quoted_msg")
+    quoted_id = quoted.get("message_id") if isinstance(quoted, dict) else None
+    source = item.get("source_content")
+    if isinstance(source, dict) and _pick(source, item_id="item_id", order_sn="order_sn", shop_id="shop_id"):
+        # The product or order page the buyer opened the chat from.
+        content = {**content, "source": _pick(source, item_id="item_id", order_sn="order_sn", shop_id="shop_id")}
     common: dict[str, Any] = {
         "platform_message_id": str(message_id),
         "sent_at": sent_at,
         "kind": kind,
         "text": text,
         "attachments": attachments,
+        "content": content,
+        "reply_to_platform_message_id": str(quoted_id) if isinstance(quoted_id, str | int) and quoted_id else "",
         "platform_conversation_id": str(conversation_id)
         if isinstance(conversation_id, str | int) and not isinstance(conversation_id, bool)
         else "",
@@ -222,8 +230,8 @@ def _message(item: Any, shop_id: int) -> NormalizedMessage:
     )
 
 
-def _content(item: dict[str, Any], where: str) -> tuple[str, str, tuple[Attachment, ...]]:
-    """(kind, text, attachments) of one Shopee chat message."""
+def _content(item: dict[str, Any], where: str) -> tuple[str, str, tuple[Attachment, ...], dict[str, Any]]:
+    """(kind, text, attachments, content) of one Shopee chat message."""
     message_type = require(item, "message_type", str, where)
     content = require(item, "content", dict, where)
     at = f"{where}.content"
@@ -231,29 +239,30 @@ def _content(item: dict[str, Any], where: str) -> tuple[str, str, tuple[Attachme
         text = require(content, "text", str, at)
         if not text.strip():
             raise PayloadError(f"{at}.text is empty")
-        return "text", text, ()
+        return "text", text, (), {}
     if message_type == "image":
         url = require(content, "url", str, at)
         extra = _pick(content, thumb_url="thumb_url", width="thumb_width", height="thumb_height")
-        return "image", "", (Attachment(type="image", url=url, extra=extra),)
+        return "image", "", (Attachment(type="image", url=url, extra=extra),), {"url": url, **extra}
     if message_type == "video":
         url = require(content, "video_url", str, at)
         extra = _pick(content, thumb_url="thumb_url", duration_seconds="duration_seconds")
-        return "video", "", (Attachment(type="video", url=url, extra=extra),)
+        return "video", "", (Attachment(type="video", url=url, extra=extra),), {"url": url, **extra}
     if message_type in ("item", "product"):
-        require(content, "item_id", (int, str), at)
+        item_id = require(content, "item_id", (int, str), at)
         extra = _pick(content, shop_id="shop_id", item_id="item_id")
-        return "product", "", (Attachment(type="product", extra=extra),)
+        return "product", "", (Attachment(type="product", extra=extra),), {"product_id": str(item_id), **extra}
     if message_type == "order":
         require(content, "order_sn", str, at)
         extra = _pick(content, order_sn="order_sn", shop_id="shop_id")
-        return "order", "", (Attachment(type="order", extra=extra),)
+        # The chat card names the order only; its items are in the Order API, not in the push.
+        return "order", "", (Attachment(type="order", extra=extra),), {**extra, "items": []}
     if message_type == "sticker":
         extra = _pick(content, sticker_id="sticker_id", sticker_package_id="sticker_package_id")
-        return "sticker", "", (Attachment(type="sticker", extra=extra),)
-    # faq_liveagent, bundle_message or anything newer: keep it so the shop sees the buyer wrote.
+        return "sticker", "", (Attachment(type="sticker", extra=extra),), extra
+    # faq_liveagent, bundle_message or anything newer: kept whole so the shop sees the buyer wrote.
     text = content.get("text") if isinstance(content.get("text"), str) else ""
-    return "other", text, (Attachment(type=message_type),)
+    return "unsupported", text, (Attachment(type=message_type),), {"raw": {"message_type": message_type, **content}}
 
 
 def _pick(content: dict[str, Any], **names: str) -> dict[str, Any]:

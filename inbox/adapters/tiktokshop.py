@@ -47,6 +47,8 @@ _CARD_KINDS = {
     "RETURN_REFUND_CARD": "order",
     "LOGISTICS_CARD": "order",
 }
+# Platform notices in the thread (not a buyer's or a seller's message).
+_SYSTEM_TYPES = {"NOTIFICATION", "ALLOCATED_SERVICE", "BUYER_ENTER_FROM_TRANSFER", "OTHER_NOTIFICATION"}
 # Seconds since 1970 stay below 1e11 until the year 5138; a larger value is milliseconds.
 _MILLIS_THRESHOLD = 1e11
 
@@ -176,7 +178,7 @@ def _message(data: Any, envelope_timestamp: Any) -> NormalizedMessage:
         raise PayloadError(f"data.content is not valid JSON ({exc.__class__.__name__})") from exc
     if not isinstance(content, dict):
         raise PayloadError("data.content is not a JSON object")
-    kind, text, attachments = _content(message_type, content)
+    kind, text, attachments, structured = _content(message_type, content)
 
     nickname = sender.get("nickname") if isinstance(sender.get("nickname"), str) else ""
     common: dict[str, Any] = {
@@ -188,7 +190,11 @@ def _message(data: Any, envelope_timestamp: Any) -> NormalizedMessage:
         "kind": kind,
         "text": text,
         "attachments": attachments,
+        "content": structured,
     }
+    if kind == "system":
+        # A platform notice in the thread (an agent assigned, a transfer): never anybody's turn.
+        return NormalizedMessage(direction="in", source="customer", **common)
     if role.upper() == "BUYER":
         im_user_id = sender.get("im_user_id")
         extra = {"im_user_id": str(im_user_id)} if isinstance(im_user_id, str | int) and im_user_id != "" else {}
@@ -199,30 +205,37 @@ def _message(data: Any, envelope_timestamp: Any) -> NormalizedMessage:
     return NormalizedMessage(direction="out", source=source, sender_label=nickname or role, **common)
 
 
-def _content(message_type: str, content: dict[str, Any]) -> tuple[str, str, tuple[Attachment, ...]]:
-    """(kind, text, attachments) of one TikTok message, from its decoded `content`."""
+def _content(message_type: str, content: dict[str, Any]) -> tuple[str, str, tuple[Attachment, ...], dict[str, Any]]:
+    """(kind, text, attachments, structured content) of one TikTok message, from its decoded `content`."""
     if message_type == "TEXT":
         text = require(content, "content", str, "data.content")
         if not text.strip():
             raise PayloadError("data.content.content is empty")
-        return "text", text, ()
+        return "text", text, (), {}
     if message_type == "IMAGE":
         url = require(content, "url", str, "data.content")
-        return "image", "", (Attachment(type="image", url=url, extra=_scalars(content, "width", "height")),)
+        extra = _scalars(content, "width", "height")
+        return "image", "", (Attachment(type="image", url=url, extra=extra),), {"url": url, **extra}
     if message_type == "VIDEO":
         url = _text(content.get("url"))
         extra = _scalars(content, "cover", "cover_url", "duration", "width", "height", "vid")
-        return "video", "", (Attachment(type="video", url=url, extra=extra),)
+        return "video", "", (Attachment(type="video", url=url, extra=extra),), {"url": url, **extra}
     if message_type in _CARD_KINDS:
         ids = {k: v for k, v in _scalars(content, *content).items() if k.endswith("_id")}
         if not ids:
             raise PayloadError(f"data.content has no id for a {message_type}")
         kind = _CARD_KINDS[message_type]
-        return kind, "", (Attachment(type=kind, extra={"card": message_type, **ids}),)
+        structured: dict[str, Any] = {"card": message_type, **ids}
+        if kind == "order":
+            structured["items"] = []  # the card names the order; its items are in the Order API
+        return kind, "", (Attachment(type=kind, extra={"card": message_type, **ids}),), structured
     if message_type == "EMOTICONS":
-        return "sticker", "", (Attachment(type="sticker", extra=_scalars(content, *content)),)
-    # COUPON_CARD, notices or anything newer: keep it so the shop sees the message exists.
-    return "other", _text(content.get("content")), (Attachment(type=message_type),)
+        extra = _scalars(content, *content)
+        return "sticker", "", (Attachment(type="sticker", extra=extra),), extra
+    if message_type in _SYSTEM_TYPES:
+        return "system", _text(content.get("content")), (), {"type": message_type, **_scalars(content, *content)}
+    # COUPON_CARD or anything newer: kept whole so the shop sees the message exists.
+    return "unsupported", _text(content.get("content")), (Attachment(type=message_type),), {"raw": content}
 
 
 def _text(value: Any) -> str:

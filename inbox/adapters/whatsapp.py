@@ -3,40 +3,55 @@
 Customer messages arrive under `field: "messages"`; our own sends come back only as
 `statuses[]`; replies typed on the WhatsApp Business phone app arrive (coexistence numbers only)
 as `field: "smb_message_echoes"`. Timestamps are Unix seconds as strings.
+
+Not every item of `messages[]` is a message: `reaction` attaches to the message it names,
+`edit` and `revoke` change or delete one, `system` is a notice (number or identity changed).
+Account-level fields (`account_update`, `message_template_status_update`, ...) carry no
+`metadata` and name no phone number: they are acknowledged and recorded as ignored.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 
 from inbox.adapters.base import (
     Attachment,
+    MessageDelete,
+    MessageEdit,
     NormalizedMessage,
     OutboundContext,
     ParsedEvent,
     PayloadError,
+    Reaction,
     SendError,
     SendResult,
     StatusUpdate,
-    collect_item,
-    from_unix_seconds,
     require,
 )
 from inbox.adapters.http import post_json
-from inbox.adapters.meta import MetaAdapter, meta_error_reason
+from inbox.adapters.meta import MetaAdapter, meta_error_reason, meta_time
 
+# WhatsApp type -> (the contract's kind, the attachment type kept since the first round).
 _MEDIA_TYPES = {
-    "image": "image",
-    "video": "video",
-    "audio": "audio",
-    "voice": "audio",
-    "document": "file",
-    "sticker": "sticker",
+    "image": ("image", "image"),
+    "video": ("video", "video"),
+    "audio": ("audio", "audio"),
+    "voice": ("voice", "audio"),
+    "document": ("document", "file"),
+    "sticker": ("sticker", "sticker"),
 }
-_STATUSES = {"sent", "delivered", "read", "failed"}
+_MEDIA_KEYS = ("id", "url", "mime_type", "sha256", "filename", "caption", "animated", "voice")
+# Statuses and what they mean for the shop's message; `played` is a voice note listened to.
+_STATUSES = {"sent": "sent", "delivered": "delivered", "read": "read", "played": "read", "failed": "failed"}
+# Fields whose changes carry messages and therefore always `metadata.phone_number_id`.
+_MESSAGE_FIELDS = ("messages", "smb_message_echoes")
+_MAX_CONTACT_ID = 128
+_MAX_MESSAGE_ID = 255
 
 
 class WhatsAppAdapter(MetaAdapter):
@@ -44,56 +59,66 @@ class WhatsAppAdapter(MetaAdapter):
     required_secrets = ("app_secret", "verify_token", "access_token")
     # text.body's limit.
     max_text_length = 4096
+    supports_reactions = True
 
     def account_ids(self, payload: Any) -> list[str]:
+        """The phone number ids in the body; [] for a body of account-level fields only."""
         if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
             raise PayloadError('"object" is not "whatsapp_business_account"')
         ids: list[str] = []
+        changes_seen = 0
         for i, entry in enumerate(require(payload, "entry", list, "body")):
             for j, change in enumerate(require(entry, "changes", list, f"entry[{i}]")):
-                value = require(change, "value", dict, f"entry[{i}].changes[{j}]")
-                metadata = require(value, "metadata", dict, f"entry[{i}].changes[{j}].value")
-                phone_number_id = require(metadata, "phone_number_id", str, f"entry[{i}].changes[{j}].value.metadata")
+                changes_seen += 1
+                where = f"entry[{i}].changes[{j}]"
+                value = require(change, "value", dict, where)
+                if "metadata" not in value and change.get("field") not in _MESSAGE_FIELDS:
+                    continue  # account-level: the WABA's, not one number's
+                metadata = require(value, "metadata", dict, f"{where}.value")
+                phone_number_id = require(metadata, "phone_number_id", str, f"{where}.value.metadata")
                 if phone_number_id not in ids:
                     ids.append(phone_number_id)
-        if not ids:
+        if not changes_seen:
             raise PayloadError("entry has no changes")
         return ids
 
     def parse(self, *, payload: Any, account_id: str, secrets: Mapping[str, Any]) -> ParsedEvent:
-        messages: list[NormalizedMessage] = []
-        statuses: list[StatusUpdate] = []
-        ignored: list[str] = []
-        errors: list[str] = []
+        out = _Collector()
         for i, entry in enumerate(payload["entry"]):
             for j, change in enumerate(entry["changes"]):
                 value = change["value"]
+                field = change.get("field")
+                where = f"entry[{i}].changes[{j}].value"
+                if "metadata" not in value:
+                    event = value.get("event")
+                    detail = f" {event}" if isinstance(event, str) else ""
+                    out.ignored.append(f"field {field!r}{detail} (account-level)")
+                    continue
                 if value["metadata"]["phone_number_id"] != account_id:
                     continue
-                where = f"entry[{i}].changes[{j}].value"
-                field = change.get("field")
                 if field == "messages":
-                    names = _contact_names(value)
-                    errors_before = len(errors)
-                    items = _list(value, "messages", where, errors)
-                    for k, item in enumerate(items):
-                        collect_item(errors, messages, f"{where}.messages[{k}]", _customer_message, item, names)
-                    status_items = _list(value, "statuses", where, errors)
-                    for k, item in enumerate(status_items):
-                        collect_item(errors, statuses, f"{where}.statuses[{k}]", _status, item)
-                    if not items and not status_items and len(errors) == errors_before:
-                        ignored.append(f"{where}: no messages or statuses")
+                    self._messages_change(out, where, value)
                 elif field == "smb_message_echoes":
-                    for k, item in enumerate(_list(value, "message_echoes", where, errors)):
-                        collect_item(errors, messages, f"{where}.message_echoes[{k}]", _echo_message, item)
+                    for k, item in enumerate(_list(value, "message_echoes", where, out.errors)):
+                        out.run(f"{where}.message_echoes[{k}]", _echo_item, item)
                 else:
-                    ignored.append(f"field {field!r}")
-        return ParsedEvent(
-            messages=tuple(messages), statuses=tuple(statuses), ignored=tuple(ignored), errors=tuple(errors)
-        )
+                    out.ignored.append(f"field {field!r}")
+        return out.result()
+
+    def _messages_change(self, out: _Collector, where: str, value: dict[str, Any]) -> None:
+        names = _contact_names(value)
+        errors_before = len(out.errors)
+        items = _list(value, "messages", where, out.errors)
+        for k, item in enumerate(items):
+            out.run(f"{where}.messages[{k}]", _customer_item, item, names, value.get("errors"))
+        status_items = _list(value, "statuses", where, out.errors)
+        for k, item in enumerate(status_items):
+            out.run(f"{where}.statuses[{k}]", _status, item)
+        if not items and not status_items and len(out.errors) == errors_before:
+            problems = _errors_text(value.get("errors"))
+            out.ignored.append(f"{where}: " + (f"errors {problems}" if problems else "no messages or statuses"))
 
     def send_text(self, ctx: OutboundContext) -> SendResult:
-        token = str(ctx.secrets.get("access_token", ""))
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -103,17 +128,76 @@ class WhatsAppAdapter(MetaAdapter):
         }
         if ctx.reply_to_platform_message_id:
             body["context"] = {"message_id": ctx.reply_to_platform_message_id}
-        answer = post_json(
+        answer = self._post(ctx, body)
+        try:
+            return SendResult(platform_message_id=str(answer["messages"][0]["id"]))
+        except (KeyError, IndexError, TypeError) as exc:
+            raise SendError("WhatsApp answered without a message id") from exc
+
+    def send_reaction(self, ctx: OutboundContext, *, target_platform_message_id: str, emoji: str) -> None:
+        """`type: "reaction"`; an empty emoji removes the shop's reaction."""
+        self._post(
+            ctx,
+            {
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": ctx.contact_external_id,
+                "type": "reaction",
+                "reaction": {"message_id": target_platform_message_id, "emoji": emoji},
+            },
+        )
+
+    def _post(self, ctx: OutboundContext, body: dict[str, Any]) -> Any:
+        token = str(ctx.secrets.get("access_token", ""))
+        return post_json(
             f"{settings.WHATSAPP_API_BASE.rstrip('/')}/{ctx.account_id}/messages",
             body=body,
             headers={"Authorization": f"Bearer {token}"},
             platform=self.platform,
             read_error=meta_error_reason,
         )
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.messages: list[NormalizedMessage] = []
+        self.statuses: list[StatusUpdate] = []
+        self.reactions: list[Reaction] = []
+        self.edits: list[MessageEdit] = []
+        self.deletes: list[MessageDelete] = []
+        self.ignored: list[str] = []
+        self.errors: list[str] = []
+
+    def run(self, where: str, build: Any, *args: Any) -> None:
+        """File what build(*args) returns under its shape; a malformed item is an error naming where."""
         try:
-            return SendResult(platform_message_id=str(answer["messages"][0]["id"]))
-        except (KeyError, IndexError, TypeError) as exc:
-            raise SendError("WhatsApp answered without a message id") from exc
+            item = build(*args)
+        except PayloadError as exc:
+            self.errors.append(f"{where}: {exc}")
+            return
+        if isinstance(item, NormalizedMessage):
+            self.messages.append(item)
+        elif isinstance(item, StatusUpdate):
+            self.statuses.append(item)
+        elif isinstance(item, Reaction):
+            self.reactions.append(item)
+        elif isinstance(item, MessageEdit):
+            self.edits.append(item)
+        elif isinstance(item, MessageDelete):
+            self.deletes.append(item)
+        elif isinstance(item, str):
+            self.ignored.append(f"{where}: {item}")
+
+    def result(self) -> ParsedEvent:
+        return ParsedEvent(
+            messages=tuple(self.messages),
+            statuses=tuple(self.statuses),
+            reactions=tuple(self.reactions),
+            edits=tuple(self.edits),
+            deletes=tuple(self.deletes),
+            ignored=tuple(self.ignored),
+            errors=tuple(self.errors),
+        )
 
 
 def _list(value: dict[str, Any], key: str, where: str, errors: list[str]) -> list[Any]:
@@ -132,11 +216,28 @@ def _clean(value: str) -> str:
     return value.replace("\x00", "")
 
 
+def _str(mapping: Any, key: str) -> str:
+    value = mapping.get(key) if isinstance(mapping, dict) else None
+    return _clean(value) if isinstance(value, str) else ""
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
 def _string_id(item: dict[str, Any], key: str, where: str, max_length: int) -> str:
     value = require(item, key, str, where)
     if not value or "\x00" in value or len(value) > max_length:
         raise PayloadError(f"{where}.{key} is empty or not an id")
     return value
+
+
+def _errors_text(errors: Any) -> str:
+    """`errors[]{code, title}` in words (the first one), or ''."""
+    if not isinstance(errors, list) or not errors or not isinstance(errors[0], dict):
+        return ""
+    first = errors[0]
+    return _clean(f"{first.get('title') or first.get('message') or 'error'} (code {first.get('code')})")
 
 
 def _contact_names(value: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -156,100 +257,285 @@ def _contact_names(value: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]
     return names
 
 
-def _content(item: dict[str, Any], where: str = "message") -> tuple[str, str, tuple[Attachment, ...]]:
-    """(kind, text, attachments) of one WhatsApp message object."""
+# --- content ------------------------------------------------------------------------------------
+Content = tuple[str, str, tuple[Attachment, ...], dict[str, Any]]
+
+
+def _content(item: dict[str, Any], where: str, value_errors: Any = None) -> Content:
+    """(kind, text, attachments, content) of one WhatsApp message object (or an edit's new one)."""
     msg_type = require(item, "type", str, where)
     if msg_type == "text":
         text = require(item, "text", dict, where)
-        return "text", _clean(require(text, "body", str, f"{where}.text")), ()
-    if msg_type in _MEDIA_TYPES:
-        media = require(item, msg_type, dict, where)
-        media_id = require(media, "id", str, f"{where}.{msg_type}")
-        caption = _clean(media["caption"]) if isinstance(media.get("caption"), str) else ""
-        extra = {"filename": _clean(media["filename"])} if isinstance(media.get("filename"), str) else {}
-        attachment = Attachment(
-            type=_MEDIA_TYPES[msg_type],
-            media_id=_clean(media_id),
-            mime_type=_clean(str(media.get("mime_type") or "")),
-            caption=caption,
-            extra=extra,
-        )
-        return _MEDIA_TYPES[msg_type], caption, (attachment,)
-    if msg_type == "location":
-        loc = require(item, "location", dict, where)
-        extra = {
+        return "text", _clean(require(text, "body", str, f"{where}.text")), (), {}
+    if msg_type in _MEDIA_TYPES and isinstance(item.get(msg_type), dict):
+        return _media(msg_type, item[msg_type], where)
+    if msg_type == "location" and isinstance(item.get("location"), dict):
+        loc = item["location"]
+        content = {
             k: _clean(loc[k]) if isinstance(loc[k], str) else loc[k]
-            for k in ("latitude", "longitude", "name", "address")
-            if isinstance(loc.get(k), str | int | float) and not isinstance(loc.get(k), bool)
+            for k in ("latitude", "longitude", "name", "address", "url")
+            if k in loc and _scalar(loc[k]) and not isinstance(loc[k], bool)
         }
-        name = extra.get("name") or extra.get("address") or ""
-        return "location", str(name), (Attachment(type="location", extra=extra),)
-    if msg_type == "button":
-        button = require(item, "button", dict, where)
-        return "text", _clean(str(button.get("text") or "")), ()
-    if msg_type == "interactive":
-        interactive = require(item, "interactive", dict, where)
-        reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
-        return "text", _clean(str(reply.get("title") or "")) if isinstance(reply, dict) else "", ()
-    # A type Balas does not know (or "unsupported"): keep it, so the shop sees the customer wrote.
-    return "other", "", (Attachment(type=_clean(msg_type)[:64]),)
+        text = str(content.get("name") or content.get("address") or "")
+        return "location", text, (Attachment(type="location", extra=content),), content
+    if msg_type == "contacts" and isinstance(item.get("contacts"), list):
+        cards = [_contact_card(card) for card in item["contacts"] if isinstance(card, dict)]
+        return "contacts", ", ".join(c["name"] for c in cards if c["name"]), (), {"contacts": cards}
+    if msg_type == "order" and isinstance(item.get("order"), dict):
+        return _order(item["order"])
+    if msg_type == "button" and isinstance(item.get("button"), dict):
+        button = item["button"]
+        title = _str(button, "text")
+        return "interactive", title, (), {"type": "button", "reply_id": _str(button, "payload"), "title": title}
+    if msg_type == "interactive" and isinstance(item.get("interactive"), dict):
+        interactive = _interactive(item["interactive"])
+        if interactive is not None:
+            return interactive
+    # "unsupported", an interactive carrying `errors` instead of its reply, or a type newer than
+    # this code: kept whole, so the shop sees the customer wrote and nothing is lost.
+    raw: dict[str, Any] = {"raw": item}
+    problems = _errors_text(item.get("errors")) or _errors_text(value_errors)
+    if problems:
+        raw["error"] = problems
+    return "unsupported", "", (Attachment(type=_clean(msg_type)[:64]),), raw
 
 
-def _customer_message(item: Any, names: dict[str, tuple[str, dict[str, Any]]]) -> NormalizedMessage:
+def _media(msg_type: str, media: dict[str, Any], where: str) -> Content:
+    kind, attachment_type = _MEDIA_TYPES[msg_type]
+    media_id = _clean(require(media, "id", str, f"{where}.{msg_type}"))
+    if msg_type == "audio" and media.get("voice") is True:
+        kind = "voice"
+    caption = _str(media, "caption")
+    content = {
+        ("media_id" if key == "id" else key): _clean(media[key]) if isinstance(media[key], str) else media[key]
+        for key in _MEDIA_KEYS
+        if key in media and _scalar(media[key])
+    }
+    extra = {"filename": content["filename"]} if "filename" in content else {}
+    attachment = Attachment(
+        type=attachment_type,
+        url=_str(media, "url"),
+        media_id=media_id,
+        mime_type=_str(media, "mime_type"),
+        caption=caption,
+        extra=extra,
+    )
+    return kind, caption, (attachment,), content
+
+
+def _contact_card(card: dict[str, Any]) -> dict[str, Any]:
+    name_obj = card.get("name") if isinstance(card.get("name"), dict) else {}
+    name = _str(name_obj, "formatted_name") or " ".join(
+        part for part in (_str(name_obj, "first_name"), _str(name_obj, "last_name")) if part
+    )
+    phones = [
+        _str(phone, "phone") or _str(phone, "wa_id")
+        for phone in card.get("phones") or []
+        if isinstance(phone, dict) and (_str(phone, "phone") or _str(phone, "wa_id"))
+    ]
+    return {"name": name, "phones": phones}
+
+
+def _order(order: dict[str, Any]) -> Content:
+    items = [
+        {
+            "product_id": _str(product, "product_retailer_id"),
+            "quantity": product.get("quantity") if _scalar(product.get("quantity")) else None,
+            "price": product.get("item_price") if _scalar(product.get("item_price")) else None,
+            "currency": _str(product, "currency"),
+        }
+        for product in order.get("product_items") or []
+        if isinstance(product, dict)
+    ]
+    content: dict[str, Any] = {"items": items}
+    if _str(order, "catalog_id"):
+        content["catalog_id"] = _str(order, "catalog_id")
+    text = _str(order, "text")
+    return "order", text, (Attachment(type="order", extra={"items": len(items)}),), content
+
+
+def _interactive(interactive: dict[str, Any]) -> Content | None:
+    kind = interactive.get("type")
+    if kind in ("button_reply", "list_reply") and isinstance(interactive.get(kind), dict):
+        reply = interactive[kind]
+        content = {"type": kind, "reply_id": _str(reply, "id"), "title": _str(reply, "title")}
+        if _str(reply, "description"):
+            content["description"] = _str(reply, "description")
+        return "interactive", content["title"], (), content
+    if kind == "nfm_reply" and isinstance(interactive.get("nfm_reply"), dict):
+        # A WhatsApp Flow's answer: `response_json` is a JSON *string* of the form's fields.
+        reply = interactive["nfm_reply"]
+        raw_response = reply.get("response_json")
+        try:
+            response = json.loads(raw_response) if isinstance(raw_response, str) else raw_response
+        except (ValueError, RecursionError):
+            response = {"unparsed": _clean(raw_response)} if isinstance(raw_response, str) else None
+        content = {"type": "nfm_reply", "name": _str(reply, "name"), "body": _str(reply, "body"), "response": response}
+        return "interactive", _str(reply, "body"), (), content
+    return None
+
+
+def _referral(item: dict[str, Any]) -> dict[str, Any]:
+    """The ad or post a Click-to-WhatsApp customer came from."""
+    referral = item.get("referral")
+    if not isinstance(referral, dict):
+        return {}
+    return {k: _clean(v) if isinstance(v, str) else v for k, v in referral.items() if _scalar(v)}
+
+
+# --- items --------------------------------------------------------------------------------------
+def _sender(item: dict[str, Any]) -> str:
+    sender = item.get("from") or item.get("from_user_id")
+    if not isinstance(sender, str) or not sender or "\x00" in sender or len(sender) > _MAX_CONTACT_ID:
+        raise PayloadError("message.from is missing or not an id")
+    return sender
+
+
+def _time(item: dict[str, Any]) -> tuple[datetime, bool]:
+    return meta_time(item.get("timestamp"))
+
+
+def _customer_item(
+    item: Any, names: dict[str, tuple[str, dict[str, Any]]], value_errors: Any
+) -> NormalizedMessage | Reaction | MessageEdit | MessageDelete | str:
     if not isinstance(item, dict):
         raise PayloadError("is not an object")
-    message_id = _string_id(item, "id", "message", 255)
-    sender = item.get("from") or item.get("from_user_id")
-    if not isinstance(sender, str) or not sender or "\x00" in sender or len(sender) > 128:
-        raise PayloadError("message.from is missing or not an id")
-    kind, text, attachments = _content(item)
+    message_id = _string_id(item, "id", "message", _MAX_MESSAGE_ID)
+    sender = _sender(item)
+    at, missing = _time(item)
+    msg_type = require(item, "type", str, "message")
+    changed = _change_of(item, msg_type, contact=sender, from_shop=False, at=at)
+    if changed is not None:
+        return changed
+    if msg_type == "request_welcome":
+        return "chat opened (request_welcome)"
+    if msg_type == "system":
+        return _system(item, message_id, sender, at, missing)
+    kind, text, attachments, content = _content(item, "message", value_errors)
+    referral = _referral(item)
+    if referral:
+        content = {**content, "referral": referral}
     name, extra = names.get(sender, ("", {}))
     return NormalizedMessage(
         platform_message_id=message_id,
         contact_external_id=sender,
         direction="in",
         source="customer",
-        sent_at=from_unix_seconds(require(item, "timestamp", str, "message")),
+        sent_at=at,
         kind=kind,
         text=text,
         attachments=attachments,
         contact_name=name,
         contact_extra=extra,
+        content=content,
+        reply_to_platform_message_id=_reply_to(item),
+        timestamp_missing=missing,
     )
 
 
-def _echo_message(item: Any) -> NormalizedMessage:
+def _change_of(
+    item: dict[str, Any], msg_type: str, *, contact: str, from_shop: bool, at: datetime
+) -> Reaction | MessageEdit | MessageDelete | None:
+    """A reaction, edit or revoke in `item`, or None for a message of its own."""
+    if msg_type == "reaction":
+        reaction = require(item, "reaction", dict, "message")
+        # An empty or absent emoji is the customer taking the reaction back.
+        return Reaction(
+            target_platform_message_id=_string_id(reaction, "message_id", "message.reaction", _MAX_MESSAGE_ID),
+            contact_external_id=contact,
+            emoji=_str(reaction, "emoji"),
+            from_shop=from_shop,
+            at=at,
+        )
+    if msg_type == "edit":
+        edit = require(item, "edit", dict, "message")
+        new = require(edit, "message", dict, "message.edit")
+        _kind, text, _attachments, content = _content(new, "message.edit.message")
+        return MessageEdit(
+            target_platform_message_id=_string_id(edit, "original_message_id", "message.edit", _MAX_MESSAGE_ID),
+            contact_external_id=contact,
+            text=text,
+            from_shop=from_shop,
+            at=at,
+            content=content,
+        )
+    if msg_type == "revoke":
+        revoke = require(item, "revoke", dict, "message")
+        return MessageDelete(
+            target_platform_message_id=_string_id(revoke, "original_message_id", "message.revoke", _MAX_MESSAGE_ID),
+            contact_external_id=contact,
+            from_shop=from_shop,
+            at=at,
+        )
+    return None
+
+
+def _system(item: dict[str, Any], message_id: str, sender: str, at: datetime, missing: bool) -> NormalizedMessage:
+    """`user_changed_number`, `customer_identity_changed`, ...: a notice in the thread, never a turn."""
+    raw = item.get("system")
+    system: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    content = {k: _clean(v) if isinstance(v, str) else v for k, v in system.items() if _scalar(v)}
+    return NormalizedMessage(
+        platform_message_id=message_id,
+        contact_external_id=sender,
+        direction="in",
+        source="customer",
+        sent_at=at,
+        kind="system",
+        text=_str(system, "body"),
+        content=content,
+        timestamp_missing=missing,
+    )
+
+
+def _reply_to(item: dict[str, Any]) -> str:
+    context = item.get("context")
+    message_id = context.get("id") if isinstance(context, dict) else None
+    return _clean(message_id)[:_MAX_MESSAGE_ID] if isinstance(message_id, str) else ""
+
+
+def _echo_item(item: Any) -> NormalizedMessage | Reaction | MessageEdit | MessageDelete:
+    """A message typed in the WhatsApp Business app (or its edit, delete or reaction)."""
     if not isinstance(item, dict):
         raise PayloadError("is not an object")
-    kind, text, attachments = _content(item, "message_echo")
+    message_id = _string_id(item, "id", "message_echo", _MAX_MESSAGE_ID)
+    customer = _string_id(item, "to", "message_echo", _MAX_CONTACT_ID)
+    at, missing = _time(item)
+    msg_type = require(item, "type", str, "message_echo")
+    changed = _change_of(item, msg_type, contact=customer, from_shop=True, at=at)
+    if changed is not None:
+        return changed
+    kind, text, attachments, content = _content(item, "message_echo")
     return NormalizedMessage(
-        platform_message_id=_string_id(item, "id", "message_echo", 255),
-        contact_external_id=_string_id(item, "to", "message_echo", 128),
+        platform_message_id=message_id,
+        contact_external_id=customer,
         direction="out",
         source="echo",
-        sent_at=from_unix_seconds(require(item, "timestamp", str, "message_echo")),
+        sent_at=at,
         kind=kind,
         text=text,
         attachments=attachments,
         sender_label="WhatsApp Business app",
+        content=content,
+        reply_to_platform_message_id=_reply_to(item),
+        timestamp_missing=missing,
     )
 
 
-def _status(item: Any) -> StatusUpdate:
+def _status(item: Any) -> StatusUpdate | str:
     if not isinstance(item, dict):
         raise PayloadError("is not an object")
     status = require(item, "status", str, "status")
+    message_id = _string_id(item, "id", "status", _MAX_MESSAGE_ID)
     if status not in _STATUSES:
-        raise PayloadError(f"status {status!r} is not one of {sorted(_STATUSES)}")
-    error = ""
-    if status == "failed" and isinstance(item.get("errors"), list) and item["errors"]:
-        first = item["errors"][0]
-        if isinstance(first, dict):
-            error = _clean(f"{first.get('title') or first.get('message') or 'failed'} (code {first.get('code')})")
+        # `deleted`, `warning` or a newer one: nothing Balas tracks about its own message.
+        return f"status {_clean(status)[:40]!r}"
+    at, missing = _time(item)
     return StatusUpdate(
-        status=status,  # type: ignore[arg-type]
-        at=from_unix_seconds(require(item, "timestamp", str, "status")),
-        platform_message_id=require(item, "id", str, "status"),
-        contact_external_id=str(item.get("recipient_id") or ""),
-        error=error,
+        status=_STATUSES[status],  # type: ignore[arg-type]
+        at=at,
+        platform_message_id=message_id,
+        contact_external_id=_str(item, "recipient_id"),
+        error=_errors_text(item.get("errors")) if status == "failed" else "",
+        timestamp_missing=missing,
     )

@@ -11,6 +11,7 @@ import pytest
 from inbox.models import Channel, Conversation, Message, WebhookEvent
 from tests.conftest import post_webhook, sample, signed_headers
 from tests.factories import ContactFactory, ConversationFactory, MessageFactory
+from tests.inbox.model_side import needs_model_kind
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -169,11 +170,11 @@ def test_standby_events_are_parsed_like_messaging(client, channels):
     [
         ("video", "video"),
         ("audio", "audio"),
-        ("file", "file"),
-        ("share", "other"),
-        ("story_mention", "other"),
-        ("ig_reel", "other"),
-        ("reel", "other"),
+        ("file", "document"),
+        ("share", "image"),
+        ("story_mention", "image"),
+        ("ig_reel", "video"),
+        ("reel", "video"),
     ],
 )
 def test_attachment_kinds(client, channels, attachment_type, kind):
@@ -185,21 +186,23 @@ def test_attachment_kinds(client, channels, attachment_type, kind):
     assert stored.attachments == [{"type": attachment_type, "url": url}]
 
 
-def test_unknown_message_type_is_kept_as_other(client, channels):
+@needs_model_kind("unsupported")
+def test_unknown_message_type_is_kept_as_unsupported(client, channels):
     raw = body_with_events(customer_event({"mid": "ig-hologram", "hologram": {"id": 1}}))
     assert deliver(client, channels["instagram"], raw).status_code == 200
     message = Message.objects.get()
-    assert (message.kind, message.text, message.attachments) == ("other", "", [{"type": "hologram"}])
+    assert (message.kind, message.text, message.attachments) == ("unsupported", "", [{"type": "hologram"}])
     assert Conversation.objects.get().waiting_since == T0
 
 
-def test_unsupported_message_is_kept_as_other(client, channels):
+@needs_model_kind("unsupported")
+def test_unsupported_message_is_kept_as_unsupported(client, channels):
     raw = body_with_events(customer_event({"mid": "ig-unsupported", "is_unsupported": True}))
     assert deliver(client, channels["instagram"], raw).status_code == 200
-    assert Message.objects.get().kind == "other"
+    assert Message.objects.get().kind == "unsupported"
 
 
-def test_postback_is_stored_as_the_customers_text(client, channels):
+def test_postback_is_stored_as_a_postback_with_its_title(client, channels):
     event = {
         "sender": {"id": CUSTOMER},
         "recipient": {"id": IG_ID},
@@ -209,18 +212,15 @@ def test_postback_is_stored_as_the_customers_text(client, channels):
     assert deliver(client, channels["instagram"], body_with_events(event)).status_code == 200
     message = Message.objects.get()
     assert (message.platform_message_id, message.direction, message.source) == ("ig-postback-1", "in", "customer")
-    assert (message.kind, message.text) == ("text", "Cek ongkir")
+    assert (message.kind, message.text) == ("postback", "Cek ongkir")
     assert message.sent_at == T0 + timedelta(seconds=5)
 
 
 @pytest.mark.parametrize(
     ("event", "words"),
     [
-        ({"reaction": {"mid": "x", "action": "react", "reaction": "love", "emoji": "❤"}}, "reaction"),
         ({"postback": {"title": "Cek ongkir", "payload": "ONGKIR"}}, "postback without mid"),
-        ({"message": {"mid": "ig-deleted", "is_deleted": True}}, "message deleted"),
         ({"referral": {"ref": "ad", "source": "ADS"}}, "referral"),
-        ({"message_edit": {"mid": "x", "text": "baru", "num_edit": 1}}, "message edit"),
         ({"hologram_event": {"x": 1}}, "unknown event hologram_event"),
     ],
 )

@@ -216,7 +216,7 @@ def test_read_never_moves_a_status_backwards_and_stores_a_receipt_once(client, c
     assert read.status == "read"
 
 
-def test_postback_is_stored_as_the_customers_text(client, channels):
+def test_postback_is_stored_as_a_postback_with_its_title(client, channels):
     event = {
         "sender": {"id": CUSTOMER},
         "recipient": {"id": PAGE_ID},
@@ -228,7 +228,7 @@ def test_postback_is_stored_as_the_customers_text(client, channels):
     assert (message.platform_message_id, message.direction, message.kind, message.text) == (
         "m-postback",
         "in",
-        "text",
+        "postback",
         "Lihat katalog",
     )
 
@@ -238,9 +238,9 @@ def test_postback_is_stored_as_the_customers_text(client, channels):
     [
         ({"type": "video", "payload": {"url": "https://x.invalid/v.mp4"}}, "video"),
         ({"type": "audio", "payload": {"url": "https://x.invalid/a.mp4"}}, "audio"),
-        ({"type": "file", "payload": {"url": "https://x.invalid/f.pdf"}}, "file"),
-        ({"type": "template", "payload": {"template_type": "generic"}}, "other"),
-        ({"type": "fallback", "payload": {"url": "https://x.invalid/"}, "title": "Tautan"}, "other"),
+        ({"type": "file", "payload": {"url": "https://x.invalid/f.pdf"}}, "document"),
+        ({"type": "template", "payload": {"template_type": "generic"}}, "template"),
+        ({"type": "fallback", "payload": {"url": "https://x.invalid/"}, "title": "Tautan"}, "text"),
     ],
 )
 def test_attachment_kinds(client, channels, attachment, kind):

@@ -7,6 +7,7 @@ import pytest
 
 from inbox.models import Conversation, Message, WebhookEvent
 from tests.conftest import post_webhook, sample, signed_headers
+from tests.inbox.model_side import needs_model_kind
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -208,7 +209,8 @@ def test_replaying_a_phone_app_echo_twenty_times_stores_one_reply(client, channe
     assert Message.objects.count() == 1
 
 
-def test_unknown_message_type_is_kept_as_other(client, channels):
+@needs_model_kind("unsupported")
+def test_unknown_message_type_is_kept_as_unsupported(client, channels):
     body = json.loads(sample("whatsapp_text.json"))
     message = body["entry"][0]["changes"][0]["value"]["messages"][0]
     del message["text"]
@@ -217,5 +219,5 @@ def test_unknown_message_type_is_kept_as_other(client, channels):
     raw = json.dumps(body).encode()
     assert post_webhook(client, "whatsapp", raw, signed_headers(channels["whatsapp"], raw)).status_code == 200
     stored = Message.objects.get()
-    assert (stored.kind, stored.text, stored.attachments) == ("other", "", [{"type": "hologram"}])
+    assert (stored.kind, stored.text, stored.attachments) == ("unsupported", "", [{"type": "hologram"}])
     assert Conversation.objects.get().waiting_since == stored.sent_at
