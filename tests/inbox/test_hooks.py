@@ -139,6 +139,7 @@ def test_the_webhooks_statement_part_reaches_its_subscriber(recorder, client, ch
         "measured": True,
         "period_id": None,  # it joined the period the first message opened
         "deadline_at": None,
+        "warn_at": None,
         "policy_same": True,
     }
 
