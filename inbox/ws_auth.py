@@ -1,4 +1,10 @@
-"""WebSocket authentication: `scope["member"]` from `?token=<member api token>` or the browser session."""
+"""WebSocket authentication: `scope["member"]` from `?token=<member api token>` or the browser session.
+
+The Origin check guards the session: a page on another site could open a socket with the
+member's cookies, and its browser always sends that page's Origin. A client without an Origin
+header is not a browser (a server following the contract's `?token=`): it is let through the
+origin check, and only its token counts, never a cookie it sends.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from urllib.parse import parse_qs
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
+from channels.security.websocket import AllowedHostsOriginValidator
 
 from inbox.models import Member
 from inbox.selectors import member_for_token, member_for_user
@@ -30,9 +37,29 @@ class MemberScopeMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         token = parse_qs(scope.get("query_string", b"").decode()).get("token", [""])[0]
-        member = await _scope_member(token, scope.get("user"))
+        # Without an Origin the cookies were not checked against a page: the session does not count.
+        user = None if scope.get("origin_absent") else scope.get("user")
+        member = await _scope_member(token, user)
         return await self.inner({**scope, "member": member}, receive, send)
 
 
 def TokenOrSessionAuthMiddleware(inner: Any) -> Any:  # noqa: N802 - reads like the channels stacks
     return AuthMiddlewareStack(MemberScopeMiddleware(inner))
+
+
+def _has_origin(scope: dict[str, Any]) -> bool:
+    return any(name == b"origin" for name, _ in scope.get("headers", ()))
+
+
+class OriginCheckedWhenPresent:
+    """Channels' AllowedHostsOriginValidator for sockets that send an Origin; the rest go on marked
+    `scope["origin_absent"]`, which MemberScopeMiddleware reads to ignore their session."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.validated = AllowedHostsOriginValidator(inner)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if _has_origin(scope):
+            return await self.validated(scope, receive, send)
+        return await self.inner({**scope, "origin_absent": True}, receive, send)
