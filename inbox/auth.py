@@ -33,7 +33,7 @@ class ApiTokenAuthentication(BaseAuthentication):
         parts = authorization_token_parts(request)
         if parts is None:
             return None
-        address = client_address(request._request)
+        address = client_address(request._request) or "unknown"
         # An address that sent too many wrong tokens is not even looked up until its window ends.
         wait = token_failures_wait(address=address)
         if wait:

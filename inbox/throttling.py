@@ -111,10 +111,12 @@ def lockout_username(request: HttpRequest | None, credentials: Mapping[str, Any]
     return unicodedata.normalize("NFKC", str(value or "")).strip().casefold()[:254]
 
 
-def client_address(request: HttpRequest) -> str:
+def client_address(request: HttpRequest) -> str | None:
     """AXES_CLIENT_IP_CALLABLE (and the failed-token count): REMOTE_ADDR as
-    inbox.middleware.TrustedProxyMiddleware left it, the one place that reads X-Forwarded-For."""
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+    inbox.middleware.TrustedProxyMiddleware left it, the one place that reads X-Forwarded-For.
+    None for a request made up in code (force_login's), which has no client."""
+    address = request.META.get("REMOTE_ADDR")
+    return str(address) if address else None
 
 
 class LockoutBackend(AxesStandaloneBackend):
@@ -196,7 +198,7 @@ def login_lockout_response(
         content_type="text/plain; charset=utf-8",
     )
     response["Retry-After"] = str(remaining)
-    logger.info("login.refused_locked ip=%s retry_after_s=%d", client_address(request), remaining)
+    logger.info("login.refused_locked ip=%s retry_after_s=%d", client_address(request) or "-", remaining)
     return response
 
 

@@ -57,9 +57,9 @@ class OriginCheckedWhenPresent:
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.validated = AllowedHostsOriginValidator(inner)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if _has_origin(scope):
-            return await self.validated(scope, receive, send)
+            # Built per socket (cheap) so it reads ALLOWED_HOSTS as it is now, not at import.
+            return await AllowedHostsOriginValidator(self.inner)(scope, receive, send)
         return await self.inner({**scope, "origin_absent": True}, receive, send)
