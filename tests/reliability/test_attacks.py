@@ -18,7 +18,6 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.test import Client
 
 from config.asgi import application
-from inbox.middleware import forwarded_client
 from inbox.models import Member, Message, WebhookEvent
 from inbox.tokens import token_generate
 from tests.conftest import post_webhook, sample, signed_headers
@@ -220,6 +219,8 @@ def test_a_chunked_body_cut_short_is_400_and_stores_nothing(channels):
     ],
 )
 def test_forwarded_for_is_read_from_the_right(settings, header, client):
+    from inbox.middleware import forwarded_client
+
     settings.BALAS_TRUSTED_PROXIES = ["10.9.0.0/16"]
     assert forwarded_client("10.9.0.2", header) == client
 
@@ -228,9 +229,7 @@ def test_forwarded_for_is_read_from_the_right(settings, header, client):
 def test_anonymous_throttle_keys_on_the_address_not_the_header(settings, clean_cache):
     settings.BALAS_THROTTLE_RATES = {**settings.BALAS_THROTTLE_RATES, "anon": "2/minute"}
     caller = Client(REMOTE_ADDR="10.1.2.3")
-    statuses = [
-        caller.get("/api/schema/", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}").status_code for i in range(3)
-    ]
+    statuses = [caller.get("/api/schema/", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}").status_code for i in range(3)]
     assert statuses == [200, 200, 429]
 
 

@@ -119,9 +119,12 @@ def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(member):
         for i in range(3)
     ]
     assert [r.status_code for r in statuses] == [200, 200, 429]
-    assert client.post(
-        "/login/", {"username": username, "password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.99"
-    ).status_code == 429
+    assert (
+        client.post(
+            "/login/", {"username": username, "password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.99"
+        ).status_code
+        == 429
+    )
 
 
 def test_behind_a_trusted_proxy_each_client_has_its_own_lock(settings, member, shop):

@@ -1,0 +1,157 @@
+"""The documented layout's servers, started with docker-compose.yml's exact commands.
+
+- Deliverable 2 of issue 14: a 200 from a webhook means the complete body was verified and
+  stored, on gunicorn (`web`) and uvicorn (`ws`, which serves the same app), with Content-Length
+  and with `Transfer-Encoding: chunked`. Under gunicorn a chunked Shopee push used to be read
+  as empty: 200 and nothing stored.
+- Attack 4: the `ws` log never holds an API token, though uvicorn logs each handshake line,
+  query string included, on `uvicorn.error`.
+- Attack 9 on the real server: a `?token=` socket without an Origin header is accepted.
+
+The figures (sent, accepted, stored, lost, doubled) go to var/reliability/servers.json for
+docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import websockets
+
+from devtools.simulator import ChannelSpec, customer_message, customer_new, signed
+from inbox.models import Channel, Member, Message, WebhookEvent
+from tests.factories import ChannelFactory, MemberFactory, ShopFactory
+from tests.reliability.compose_servers import ROOT, compose_server
+from tests.support import redis_flush
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(shutil.which("sh") is None, reason="the compose commands run through sh -c"),
+]
+
+PLATFORMS = ("whatsapp", "instagram", "messenger", "shopee", "tiktokshop")
+FIGURES = ROOT / "var" / "reliability" / "servers.json"
+
+
+@pytest.fixture
+def redis_clean() -> Iterator[None]:
+    # The servers queue Celery work on this run's broker; no later test may inherit it.
+    redis_flush()
+    yield
+    redis_flush()
+
+
+@pytest.fixture
+def platform_channels(redis_clean: None) -> dict[str, Channel]:
+    shop = ShopFactory(name="Toko Server")
+    return {p: ChannelFactory(shop=shop, platform=p) for p in PLATFORMS}
+
+
+def _chunks(raw: bytes, size: int = 97) -> Iterator[bytes]:
+    # A generator body: requests sends it with Transfer-Encoding: chunked and no Content-Length.
+    for start in range(0, len(raw), size):
+        yield raw[start : start + size]
+
+
+def _deliver(base_url: str, platform: str, raw: bytes, headers: dict[str, str], *, chunked: bool) -> int:
+    url = f"{base_url}/webhooks/{platform}/"
+    body: Any = _chunks(raw) if chunked else raw
+    response = requests.post(url, data=body, headers=headers, timeout=30)
+    sent_chunked = response.request.headers.get("Transfer-Encoding") == "chunked"
+    assert sent_chunked == chunked, response.request.headers
+    return response.status_code
+
+
+def _record(name: str, figures: dict[str, Any]) -> None:
+    FIGURES.parent.mkdir(parents=True, exist_ok=True)
+    existing = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
+    existing[name] = figures
+    FIGURES.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+
+
+@pytest.mark.parametrize("service", ["web", "ws"])
+def test_every_delivery_answered_200_is_stored_once_on_both_servers(platform_channels, service):
+    rng = random.Random(14)
+    specs = {p: ChannelSpec(p, c.account_id, dict(c.secrets)) for p, c in platform_channels.items()}
+    sent: list[tuple[str, str, bool]] = []
+    statuses: Counter[str] = Counter()
+    with compose_server(service) as server:
+        for platform, spec in specs.items():
+            for chunked in (False, True):
+                for n in range(3):
+                    webhook = customer_message(spec, customer_new(platform, rng), text=f"Kak ready? {n}")
+                    raw, headers = signed(spec, webhook)
+                    status = _deliver(server.base_url, platform, raw, headers, chunked=chunked)
+                    statuses[f"{'chunked' if chunked else 'content-length'} {status}"] += 1
+                    sent.append((platform, webhook.message_id, chunked))
+                    # The platform's retry of the same delivery, the other way round.
+                    retry = _deliver(server.base_url, platform, raw, headers, chunked=not chunked)
+                    statuses[f"retry {retry}"] += 1
+        output = server.output()
+
+    stored = Counter(Message.objects.values_list("channel__platform", "platform_message_id"))
+    expected = Counter((platform, message_id) for platform, message_id, _ in sent)
+    lost = [key for key in expected if stored[key] == 0]
+    doubled = [key for key, count in stored.items() if count > 1]
+    figures = {
+        "command": service,
+        "sent": len(sent),
+        "retries_sent": len(sent),
+        "answered": dict(statuses),
+        "stored": sum(stored.values()),
+        "lost": len(lost),
+        "doubled": len(doubled),
+        "webhook_events": dict(Counter(WebhookEvent.objects.values_list("outcome", flat=True))),
+    }
+    _record(f"webhooks_{service}", figures)
+    assert statuses == {"content-length 200": 15, "chunked 200": 15, "retry 200": 30}, (figures, output[-3000:])
+    assert lost == [] and doubled == [], figures
+    assert figures["webhook_events"] == {"accepted": 30, "duplicate": 30}
+
+
+def _ws_handshake(url: str) -> str:
+    async def run() -> str:
+        async with websockets.connect(url, open_timeout=10) as socket:
+            await socket.send("not json")
+            return str(await asyncio.wait_for(socket.recv(), timeout=10))
+
+    return asyncio.run(run())
+
+
+def test_the_ws_log_never_holds_an_api_token(redis_clean):
+    owner = MemberFactory(shop=ShopFactory(name="Toko Log"), role=Member.Role.OWNER)
+    token = owner.api_token
+    with compose_server("ws") as server:
+        # No Origin header (attack 9: a non-browser client following the contract) and a
+        # non-JSON frame (attack 8) on the real server.
+        answer = json.loads(_ws_handshake(f"ws://127.0.0.1:{server.port}/ws/inbox/?token={token}"))
+        refused = None
+        try:
+            _ws_handshake(f"ws://127.0.0.1:{server.port}/ws/inbox/?token=wrong-{token[:8]}")
+        except websockets.exceptions.InvalidStatus as exc:
+            refused = exc.response.status_code
+        # The webhook handshake's verify token is a secret too, on the access log.
+        requests.get(
+            f"{server.base_url}/webhooks/whatsapp/",
+            params={"hub.mode": "subscribe", "hub.verify_token": "verify-secret-xyz", "hub.challenge": "1"},
+            timeout=10,
+        )
+        output = server.output()
+    assert answer["type"] == "socket.error"
+    assert refused == 403
+    # The handshake lines are there (the test can fail), with their query values blanked.
+    assert '"WebSocket /ws/inbox/?token=[redacted]" [accepted]' in output, output[-3000:]
+    assert "token=[redacted]" in output
+    assert token not in output
+    assert token[:8] not in output
+    assert "verify-secret-xyz" not in output
+    _record("ws_log", {"sockets": 2, "token_in_log": token in output, "lines": output.count("\n")})
