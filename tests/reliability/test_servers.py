@@ -133,10 +133,10 @@ def test_every_delivery_answered_200_is_stored_once_on_both_servers(platform_cha
     assert events == {"accepted": 30, "duplicate": 30}
 
 
-def _ws_handshake(url: str) -> str:
+def _ws_exchange(url: str, frame: str, origin: str | None = None) -> str:
     async def run() -> str:
-        async with websockets.connect(url, open_timeout=10) as socket:
-            await socket.send("not json")
+        async with websockets.connect(url, open_timeout=10, origin=origin) as socket:  # type: ignore[arg-type]
+            await socket.send(frame)
             return str(await asyncio.wait_for(socket.recv(), timeout=10))
 
     return asyncio.run(run())
@@ -146,12 +146,12 @@ def test_the_ws_log_never_holds_an_api_token(redis_clean):
     owner = MemberFactory(shop=ShopFactory(name="Toko Log"), role=Member.Role.OWNER)
     token = owner.api_token
     with compose_server("ws") as server:
-        # No Origin header (attack 9: a non-browser client following the contract) and a
-        # non-JSON frame (attack 8) on the real server.
-        answer = json.loads(_ws_handshake(f"ws://127.0.0.1:{server.port}/ws/inbox/?token={token}"))
+        # A browser's socket (with its Origin), answered so we know it was accepted.
+        url = f"ws://127.0.0.1:{server.port}/ws/inbox/?token={token}"
+        _ws_exchange(url, "not json", origin=f"http://127.0.0.1:{server.port}")
         refused = None
         try:
-            _ws_handshake(f"ws://127.0.0.1:{server.port}/ws/inbox/?token=wrong-{token[:8]}")
+            _ws_exchange(f"ws://127.0.0.1:{server.port}/ws/inbox/?token=wrong-{token[:8]}", "{}")
         except websockets.exceptions.InvalidStatus as exc:
             refused = exc.response.status_code
         # The webhook handshake's verify token is a secret too, on the access log.
@@ -161,12 +161,19 @@ def test_the_ws_log_never_holds_an_api_token(redis_clean):
             timeout=10,
         )
         output = server.output()
-    assert answer["type"] == "socket.error"
     assert refused == 403
     # The handshake lines are there (the test can fail), with their query values blanked.
     assert '"WebSocket /ws/inbox/?token=[redacted]" [accepted]' in output, output[-3000:]
-    assert "token=[redacted]" in output
     assert token not in output
     assert token[:8] not in output
     assert "verify-secret-xyz" not in output
     _record("ws_log", {"sockets": 2, "token_in_log": token in output, "lines": output.count("\n")})
+
+
+def test_a_token_socket_without_origin_and_a_bad_frame_on_the_real_ws_server(redis_clean):
+    """Attacks 9 and 8 against uvicorn: accepted without Origin, and an error frame back."""
+    owner = MemberFactory(shop=ShopFactory(name="Toko Tanpa Origin"), role=Member.Role.OWNER)
+    with compose_server("ws") as server:
+        answer = json.loads(_ws_exchange(f"ws://127.0.0.1:{server.port}/ws/inbox/?token={owner.api_token}", "{oops"))
+    assert answer["type"] == "socket.error"
+    assert "frame is not valid JSON" in answer["error"]
