@@ -17,13 +17,27 @@ from channels.security.websocket import AllowedHostsOriginValidator
 
 from inbox.models import Member
 from inbox.selectors import member_for_token, member_for_user
+from inbox.throttling import token_failure_record, token_failures_wait
 
 
 @database_sync_to_async
-def _scope_member(token: str, user: Any) -> Member | None:
+def _scope_member(token: str, user: Any, address: str) -> Member | None:
+    member = None
+    if token:
+        # The same wrong-token count as the API's: a limited address's tokens are not looked up.
+        if token_failures_wait(address=address):
+            return None
+        member = member_for_token(token=token)
+        if member is None:
+            token_failure_record(address=address)
     # A token that names no active member leaves the session to decide, as it always has here.
-    member = member_for_token(token=token) if token else None
     return member if member is not None else member_for_user(user=user)
+
+
+def _scope_address(scope: dict[str, Any]) -> str:
+    # uvicorn has applied BALAS_TRUSTED_PROXIES (--forwarded-allow-ips) to the client already.
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 class MemberScopeMiddleware:
@@ -39,7 +53,7 @@ class MemberScopeMiddleware:
         token = parse_qs(scope.get("query_string", b"").decode()).get("token", [""])[0]
         # Without an Origin the cookies were not checked against a page: the session does not count.
         user = None if scope.get("origin_absent") else scope.get("user")
-        member = await _scope_member(token, user)
+        member = await _scope_member(token, user, _scope_address(scope))
         return await self.inner({**scope, "member": member}, receive, send)
 
 

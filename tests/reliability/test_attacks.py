@@ -255,6 +255,19 @@ def test_wrong_tokens_from_one_address_are_throttled_with_retry_after(settings, 
     assert other.get("/api/v1/conversations/", HTTP_AUTHORIZATION=f"Token {owner.api_token}").status_code == 200
 
 
+@pytest.mark.django_db(transaction=True)
+def test_wrong_socket_tokens_count_too(settings, owner, clean_cache):
+    settings.BALAS_TOKEN_MAX_FAILURES = 2
+    guesses = [_connects(f"/ws/inbox/?token=wrong-{i}", [ORIGIN], client="10.3.0.1") for i in range(2)]
+    assert guesses == [False, False]
+    # The right token from the same address is refused while the window lasts...
+    assert _connects(f"/ws/inbox/?token={owner.api_token}", [ORIGIN], client="10.3.0.1") is False
+    assert _connects(f"/ws/inbox/?token={owner.api_token}", [ORIGIN], client="10.3.0.2") is True
+    # ...and the API from that address is limited as well (one count for both).
+    caller = Client(REMOTE_ADDR="10.3.0.1", HTTP_AUTHORIZATION=f"Token {owner.api_token}")
+    assert caller.get("/api/v1/conversations/").status_code == 429
+
+
 # --- attacks 8 and 9: the WebSocket --------------------------------------------------------------
 
 
@@ -283,11 +296,13 @@ def test_a_frame_that_is_not_json_gets_an_error_frame_and_the_socket_lives_on(ow
     _run(scenario)
 
 
-def _connects(path: str, headers: list[tuple[bytes, bytes]]) -> bool:
+def _connects(path: str, headers: list[tuple[bytes, bytes]], client: str = "127.0.0.1") -> bool:
     result: list[bool] = []
 
     async def scenario() -> None:
         socket = WebsocketCommunicator(application, path, headers=headers)
+        # The scope the app reads, before it first runs: the peer uvicorn would report.
+        socket.scope["client"] = (client, 50000)
         connected, _ = await socket.connect(timeout=10)
         result.append(bool(connected))
         await socket.disconnect()

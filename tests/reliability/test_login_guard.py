@@ -142,3 +142,23 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_lock(settings, member, s
     assert [via_proxy(f"1.2.3.{i}, 203.0.113.7", "wrong") for i in range(3)] == [200, 200, 429]
     assert via_proxy("203.0.113.7", PASSWORD) == 429
     assert via_proxy("203.0.113.8", PASSWORD) == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lockout_under_asgi_too(member):
+    """uvicorn runs the async middleware path (axes' __acall__), the demo's and ws's server."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    client = AsyncClient(REMOTE_ADDR="10.0.0.13")
+    username = member.user.username
+
+    async def scenario() -> list[Any]:
+        answers = [await client.post("/login/", {"username": username, "password": "wrong"}) for _ in range(3)]
+        answers.append(await client.post("/login/", {"username": username, "password": PASSWORD}))
+        return answers
+
+    answers = async_to_sync(scenario)()
+    assert [a.status_code for a in answers] == [200, 200, 429, 429]
+    assert 0 < int(answers[-1]["Retry-After"]) <= 600
+    assert "Terlalu banyak percobaan masuk" in answers[-1].content.decode()
