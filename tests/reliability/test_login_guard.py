@@ -162,3 +162,29 @@ def test_lockout_under_asgi_too(member):
     assert [a.status_code for a in answers] == [200, 200, 429, 429]
     assert 0 < int(answers[-1]["Retry-After"]) <= 600
     assert "Terlalu banyak percobaan masuk" in answers[-1].content.decode()
+
+
+def test_the_lockout_holds_when_the_cache_is_down(settings, member):
+    """The counts are rows in PostgreSQL: a Redis outage neither opens nor breaks the login."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    client = Client(REMOTE_ADDR="10.0.0.14")
+    assert [login(client, member.user.username, "wrong").status_code for _ in range(3)] == [200, 200, 429]
+    assert login(client, member.user.username, PASSWORD).status_code == 429
+    other = Client(REMOTE_ADDR="10.0.0.15")
+    assert login(other, member.user.username, PASSWORD).status_code == 302 and logged_in(other)
+
+
+def test_no_password_is_kept_with_the_failures(member):
+    from axes.models import AccessAttempt
+
+    client = Client(REMOTE_ADDR="10.0.0.16")
+    login(client, member.user.username, "my-Wrong-Secret-1")
+    attempt = AccessAttempt.objects.get(ip_address="10.0.0.16")
+    assert attempt.username == member.user.username.casefold()
+    assert "my-Wrong-Secret-1" not in attempt.post_data + attempt.get_data
