@@ -186,6 +186,49 @@ def test_a_chunked_api_body_under_wsgi_is_read(owner):
     assert set(json.loads(answer)) >= {"terse", "score", "reasons"}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_chunked_api_body_under_asgi_is_read(owner):
+    """uvicorn hands Django the whole chunked body, but no Content-Length: DRF read nothing."""
+    from asgiref.testing import ApplicationCommunicator
+
+    body = json.dumps({"customer": "Kak, ready?", "reply": "ok"}).encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/tone/check/",
+        "raw_path": b"/api/v1/tone/check/",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"transfer-encoding", b"chunked"),
+            (b"authorization", f"Token {owner.api_token}".encode()),
+        ],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+
+    async def run() -> tuple[int, bytes]:
+        communicator = ApplicationCommunicator(application, scope)
+        await communicator.send_input({"type": "http.request", "body": body[:10], "more_body": True})
+        await communicator.send_input({"type": "http.request", "body": body[10:], "more_body": False})
+        start = await communicator.receive_output(timeout=10)
+        answer = b""
+        while True:
+            message = await communicator.receive_output(timeout=10)
+            answer += message.get("body", b"")
+            if not message.get("more_body"):
+                return start["status"], answer
+
+    status, answer = async_to_sync(run)()
+    assert status == 200, answer
+    assert set(json.loads(answer)) >= {"terse", "score", "reasons"}
+
+
 class _Truncated(io.BytesIO):
     """gunicorn's chunked reader when the client hangs up before the last chunk."""
 
