@@ -177,3 +177,26 @@ def test_a_token_socket_without_origin_and_a_bad_frame_on_the_real_ws_server(red
         answer = json.loads(_ws_exchange(f"ws://127.0.0.1:{server.port}/ws/inbox/?token={owner.api_token}", "{oops"))
     assert answer["type"] == "socket.error"
     assert "frame is not valid JSON" in answer["error"]
+
+
+def _anon_statuses(base_url: str, forwarded: list[str]) -> list[int]:
+    return [
+        requests.get(f"{base_url}/api/schema/", headers={"X-Forwarded-For": f}, timeout=30).status_code
+        for f in forwarded
+    ]
+
+
+@pytest.mark.parametrize("service", ["web", "ws"])
+def test_forwarded_for_counts_only_from_a_trusted_proxy_on_both_servers(redis_clean, service):
+    """Attacks 6 and 7 against the real servers: the anonymous throttle keys on the client's
+    address, which comes from X-Forwarded-For only when the peer (here 127.0.0.1) is trusted."""
+    with compose_server(service, BALAS_THROTTLE_ANON="2/minute", BALAS_TRUSTED_PROXIES="127.0.0.1") as server:
+        # Behind the proxy: each client has its own budget, whatever it prepends itself.
+        behind = _anon_statuses(server.base_url, ["9.9.9.1, 203.0.113.1", "9.9.9.2, 203.0.113.1", "203.0.113.1"])
+        other = _anon_statuses(server.base_url, ["203.0.113.2"])
+    with compose_server(service, BALAS_THROTTLE_ANON="2/minute", BALAS_TRUSTED_PROXIES="10.255.0.0/16") as server:
+        # Not from a trusted proxy: a new header per request changes nothing.
+        spoofed = _anon_statuses(server.base_url, ["198.51.100.1", "198.51.100.2", "198.51.100.3"])
+    assert behind == [200, 200, 429]
+    assert other == [200]
+    assert spoofed == [200, 200, 429]
