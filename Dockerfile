@@ -29,4 +29,5 @@ USER balas
 EXPOSE 8000
 
 # Webhooks, API, pages and WebSockets; several workers share the load (put a TLS proxy in front).
-CMD ["sh", "-c", "exec uvicorn config.asgi:application --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2} --proxy-headers --forwarded-allow-ips='*'"]
+# X-Forwarded-For only from BALAS_TRUSTED_PROXIES; query-string values (API tokens) kept out of the log.
+CMD ["sh", "-c", "exec uvicorn config.asgi:application --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2} --proxy-headers --forwarded-allow-ips=${BALAS_TRUSTED_PROXIES:-127.0.0.1} --log-config config/uvicorn-log.json"]

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 
 from inbox.http import TOKEN_KEYWORD, BalasRequest, authorization_token_parts
 from inbox.models import Channel, Member
+from inbox.throttling import client_address, token_failure_record, token_failures_wait
 from inbox.tokens import token_hash
 
 
@@ -32,13 +33,22 @@ class ApiTokenAuthentication(BaseAuthentication):
         parts = authorization_token_parts(request)
         if parts is None:
             return None
-        if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Authorization must be 'Token <token>'.")
+        address = client_address(request._request) or "unknown"
+        # An address that sent too many wrong tokens is not even looked up until its window ends.
+        wait = token_failures_wait(address=address)
+        if wait:
+            raise exceptions.Throttled(wait=wait, detail=f"Too many wrong tokens from this address; retry in {wait} s.")
         try:
-            token = parts[1].decode()
-        except UnicodeDecodeError as exc:
-            raise exceptions.AuthenticationFailed("The token has characters a token cannot have.") from exc
-        user, principal = authenticate_token(token)
+            if len(parts) != 2:
+                raise exceptions.AuthenticationFailed("Authorization must be 'Token <token>'.")
+            try:
+                token = parts[1].decode()
+            except UnicodeDecodeError as exc:
+                raise exceptions.AuthenticationFailed("The token has characters a token cannot have.") from exc
+            user, principal = authenticate_token(token)
+        except exceptions.AuthenticationFailed:
+            token_failure_record(address=address)
+            raise
         django_request = request._request
         if isinstance(django_request, BalasRequest):
             # The member MemberMiddleware would look up from this same header: spare it the query.

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from inbox.jsonbody import JsonBodyError, json_body_parse
 from inbox.models import Member
 from inbox.realtime import shop_group
+
+logger = logging.getLogger("balas.ws")
+
+# The one frame the server sends that is not a live event: the answer to a frame it cannot read.
+ERROR_FRAME_TYPE = "socket.error"
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
@@ -25,6 +32,26 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.append(group)
         await self.accept()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """Clients send nothing Balas acts on; a frame that is not JSON gets an error frame back.
+
+        The library's JSON consumer raised on one (JSONDecodeError for text, ValueError for a
+        binary frame), which killed the socket with 1006 and the member's live events with it.
+        """
+        if text_data is None:
+            await self._refuse_frame("binary frames are not accepted; send JSON text")
+            return
+        try:
+            content = json_body_parse(text_data, nonfinite="null").value
+        except JsonBodyError as exc:
+            await self._refuse_frame(f"frame is {exc}")
+            return
+        await self.receive_json(content, **kwargs)
+
+    async def _refuse_frame(self, error: str) -> None:
+        logger.info("ws.frame_refused member=%s", getattr(self.member, "pk", None))
+        await self.send_json({"type": ERROR_FRAME_TYPE, "error": error[:300]})
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):

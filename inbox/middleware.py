@@ -1,4 +1,4 @@
-"""Request middleware: body size, login lockout, the request's member, and an ASGI body limit.
+"""Request middleware: the client's address, body size, the request's member, and an ASGI body limit.
 
 Django's DATA_UPLOAD_MAX_MEMORY_SIZE only turns an oversized Content-Length into a bare 400 when
 something reads `request.body`, and it does not see a chunked body without Content-Length. The
@@ -8,6 +8,8 @@ what is wrong.
 
 from __future__ import annotations
 
+import io
+import ipaddress
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -15,11 +17,8 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext as _
 
 from inbox.http import BalasRequest
-from inbox.throttling import login_failure_record, login_lockout_remaining, login_success_record
 
 logger = logging.getLogger("balas.web")
 
@@ -63,62 +62,108 @@ class BodySizeLimitMiddleware:
             return None
         # No Content-Length (chunked): read at most limit + 1 bytes to decide, and keep them as
         # the body so the view still sees it.
-        chunk = request.read(limit + 1)
+        try:
+            chunk = _unsized_body_read(request, limit + 1)
+        except (OSError, ValueError) as exc:  # gunicorn: the client stopped before the last chunk
+            logger.warning("request.body_incomplete path=%s error=%s", request.path, exc.__class__.__name__)
+            return JsonResponse({"error": "request body ended before its last chunk"}, status=400)
         if len(chunk) > limit:
             logger.warning("request.too_large path=%s bytes>%d limit=%d", request.path, limit, limit)
             return _too_large(None, limit)
-        request._body = chunk  # type: ignore[attr-defined]  # what HttpRequest.body caches
+        _body_replace(request, chunk)
         return None
 
 
-class LoginRateLimitMiddleware:
-    """Lock out an IP + username after repeated failed logins on the browser and admin login pages.
+def _unsized_body_read(request: HttpRequest, size: int) -> bytes:
+    """Up to `size` bytes of a body sent without Content-Length.
 
-    A failed login re-renders the form (200); a successful one redirects (302). While locked out
-    the page answers 429 with Retry-After, even for the right password, so guessing stops paying.
-    The client IP is REMOTE_ADDR: behind a proxy, the ASGI/WSGI server must set it from the
-    proxy's header (uvicorn --proxy-headers --forwarded-allow-ips=<proxy>).
+    Django's WSGIRequest reads such a body as empty (its stream is limited to Content-Length,
+    taken as 0), so under gunicorn a chunked webhook was verified against b"" and a Shopee push
+    answered 200 with nothing stored. gunicorn decodes `Transfer-Encoding: chunked` in
+    `wsgi.input` and ends it at the last chunk, so read it from there. Under ASGI the request's
+    own stream already holds the whole body.
+    """
+    environ = getattr(request, "environ", None)
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if isinstance(environ, dict) and "wsgi.input" in environ and chunked:
+        data: bytes = environ["wsgi.input"].read(size)
+        return data
+    return request.read(size)
+
+
+def _body_replace(request: HttpRequest, body: bytes) -> None:
+    """Make `body` the request's body for every reader: `request.body`, `read()`, DRF, forms.
+
+    DRF (and Django's multipart parser) go by CONTENT_LENGTH and read nothing without it, so it
+    is set to the length actually read.
+    """
+    request._body = body  # type: ignore[attr-defined]  # what HttpRequest.body caches
+    request._stream = io.BytesIO(body)  # type: ignore[attr-defined]  # what HttpRequest.read() reads
+    request._read_started = False  # type: ignore[attr-defined]
+    request.META["CONTENT_LENGTH"] = str(len(body))
+
+
+class TrustedProxyMiddleware:
+    """REMOTE_ADDR becomes the client's address when, and only when, the peer is a trusted proxy.
+
+    gunicorn hands Django the TCP peer and never reads `X-Forwarded-For`, so behind the
+    documented proxy every client had the proxy's address (one lockout key for everyone);
+    uvicorn with `--forwarded-allow-ips='*'` believed any client's header (a key of its
+    choosing). Here the header counts only from a peer in settings.BALAS_TRUSTED_PROXIES
+    (addresses or CIDRs), and it is read from the right: the last address no trusted proxy
+    added is the client. uvicorn (`ws`, and the demo's web) applies the same list through
+    `--forwarded-allow-ips`, so the peer it reports is already the client and nothing changes here.
+    Everything that asks for the client's address (django-axes, DRF's throttles, failed-token
+    counting) reads REMOTE_ADDR after this; the TCP peer stays in META["BALAS_PEER_ADDR"].
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self._paths: set[str] | None = None
-
-    def _login_paths(self) -> set[str]:
-        if self._paths is None:
-            paths = set()
-            for name in ("login", "admin:login"):
-                try:
-                    paths.add(reverse(name))
-                except NoReverseMatch:
-                    pass
-            self._paths = paths
-        return self._paths
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method != "POST" or request.path not in self._login_paths():
-            return self.get_response(request)
-        ip = request.META.get("REMOTE_ADDR", "") or "unknown"
-        username = str(request.POST.get("username", ""))[:254]
-        remaining = login_lockout_remaining(ip=ip, username=username)
-        if remaining:
-            minutes = max(1, (remaining + 59) // 60)
-            response = HttpResponse(
-                _("Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam %(minutes)d menit.")
-                % {"minutes": minutes},
-                status=429,
-                content_type="text/plain; charset=utf-8",
-            )
-            response["Retry-After"] = str(remaining)
-            logger.info("login.refused_locked ip=%s retry_after_s=%d", ip, remaining)
-            return response
-        response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if response.status_code in (301, 302, 303) and user is not None and user.is_authenticated:
-            login_success_record(ip=ip, username=username)
-        elif response.status_code == 200 and username:
-            login_failure_record(ip=ip, username=username)
-        return response
+        peer = request.META.get("REMOTE_ADDR", "")
+        request.META["BALAS_PEER_ADDR"] = peer
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded and address_is_trusted_proxy(peer):
+            request.META["REMOTE_ADDR"] = forwarded_client(peer, forwarded)
+        return self.get_response(request)
+
+
+_NETWORK = ipaddress.IPv4Network | ipaddress.IPv6Network
+_trusted_cache: tuple[tuple[str, ...], tuple[_NETWORK, ...]] | None = None
+
+
+def _trusted_networks() -> tuple[_NETWORK, ...]:
+    global _trusted_cache
+    raw = tuple(str(item).strip() for item in settings.BALAS_TRUSTED_PROXIES if str(item).strip())
+    if _trusted_cache is None or _trusted_cache[0] != raw:
+        # strict=False: "10.0.0.1/8" means the network it lies in, as uvicorn reads it.
+        _trusted_cache = (raw, tuple(ipaddress.ip_network(item, strict=False) for item in raw))
+    return _trusted_cache[1]
+
+
+def address_is_trusted_proxy(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in _trusted_networks())
+
+
+def forwarded_client(peer: str, header: str) -> str:
+    """The client behind `peer` by `X-Forwarded-For`: walking from the right, the first hop
+    that is not a trusted proxy. A hop that is not an IP address stops the walk at the last
+    trusted hop (it may be anything the client wrote). All hops trusted: the left-most."""
+    client = peer
+    for hop in reversed([part.strip() for part in header.split(",") if part.strip()]):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return client
+        client = hop
+        if not address_is_trusted_proxy(hop):
+            return hop
+    return client
 
 
 _BALAS_REQUEST_CLASSES: dict[type[HttpRequest], type[BalasRequest]] = {}

@@ -1,9 +1,10 @@
-"""Abuse limits: API request rates and the browser/admin login lockout.
+"""Abuse limits: API request rates, wrong API tokens, and the browser/admin login lockout.
 
-Both keep their counters in the shared cache (Redis in every deployed setting), so every web
-process sees the same counts. Both fail open: when the cache is unreachable a request is let
-through and the outage is logged; throttling exists to blunt floods, and refusing every member
-during a Redis outage would be a worse failure than not counting for a minute.
+The API rates and the wrong-token count live in the shared cache (Redis in every deployed
+setting), so every web process sees the same counts, and fail open: when the cache is
+unreachable a request is let through and the outage is logged; throttling exists to blunt
+floods, and refusing every member during a Redis outage would be a worse failure than not
+counting for a minute. The login lockout is django-axes' (its counts are rows in PostgreSQL).
 """
 
 from __future__ import annotations
@@ -11,10 +12,19 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
+from axes.backends import AxesStandaloneBackend
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_cool_off
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Max, Sum
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -77,73 +87,160 @@ class ApiRateThrottle(SimpleRateThrottle):
         return "anon", f"ip:{self.get_ident(request)}"
 
 
-# --- login lockout ----------------------------------------------------------------------------
+# --- login lockout (django-axes) ---------------------------------------------------------------
+#
+# django-axes counts failed logins (AccessAttempt rows in PostgreSQL, shared by every web process)
+# and refuses a locked-out client in its authentication backend, before the password is checked.
+# Balas configures it in config/settings/base.py and adds three things here: the lock key's
+# username as Django's login form compares it, the client address from the trusted-proxy rule,
+# and a separate, higher limit for one address trying many usernames.
 
 
-def _digest(*parts: str) -> str:
-    # Hash so a username (an e-mail address) never appears as a cache key.
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
+def lockout_username(request: HttpRequest | None, credentials: Mapping[str, Any] | None) -> str:
+    """AXES_USERNAME_CALLABLE: NFKC (what Django's login form applies) and casefold.
 
-
-def _keys(ip: str, username: str) -> tuple[str, str, str]:
-    pair = _digest(ip, username.strip().lower())
-    return f"login:fail:{pair}", f"login:lock:{pair}", f"login:ipfail:{_digest(ip)}"
-
-
-def login_lockout_remaining(*, ip: str, username: str) -> int:
-    """Seconds this IP + username (or this IP altogether) is still locked out; 0 when free."""
-    _, lock_key, ip_key = _keys(ip, username)
-    try:
-        locked_until = cache.get(lock_key)
-        ip_failures = int(cache.get(ip_key) or 0)
-        ip_lock = cache.get(f"{ip_key}:lock")
-    except Exception:
-        logger.warning("login.guard_unavailable", exc_info=True)
-        return 0
-    now = time.time()
-    remaining = 0.0
-    if locked_until:
-        remaining = max(remaining, float(locked_until) - now)
-    if ip_lock and ip_failures >= settings.BALAS_LOGIN_MAX_FAILURES_PER_IP:
-        remaining = max(remaining, float(ip_lock) - now)
-    return max(0, int(remaining + 0.999))
-
-
-def login_failure_record(*, ip: str, username: str) -> int:
-    """Count one failed login; lock the IP + username out once it reaches the limit.
-
-    Returns the failures counted for this IP + username in the current window.
+    The old key was `strip().lower()` of the raw field, so a fullwidth `ｏｗｎｅｒ@…`, which the
+    form turns into `owner@…` and checks against the real account, counted under a key of its
+    own: a fresh five guesses per look-alike spelling.
     """
-    fail_key, lock_key, ip_key = _keys(ip, username)
-    window = settings.BALAS_LOGIN_WINDOW_S
-    lockout = settings.BALAS_LOGIN_LOCKOUT_S
+    value: Any = None
+    if credentials:
+        value = credentials.get("username")
+    if value is None and request is not None:
+        value = request.POST.get("username")
+    return unicodedata.normalize("NFKC", str(value or "")).strip().casefold()[:254]
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """AXES_CLIENT_IP_CALLABLE (and the failed-token count): REMOTE_ADDR as
+    inbox.middleware.TrustedProxyMiddleware left it, the one place that reads X-Forwarded-For.
+    None for a request made up in code (force_login's), which has no client."""
+    address = request.META.get("REMOTE_ADDR")
+    return str(address) if address else None
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """Axes' lockout check for every authenticate() made for a request (login page, admin).
+
+    authenticate() without a request (a management command, the test client's login()) has no
+    client to lock out; axes would raise, so it is left to the next backend.
+    """
+
+    def authenticate(self, request: HttpRequest | None, *args: Any, **kwargs: Any) -> None:
+        if request is None:
+            return None
+        super().authenticate(request, *args, **kwargs)
+        return None
+
+
+def _group_limits() -> list[int]:
+    """One limit per entry of AXES_LOCKOUT_PARAMETERS: [(address, username), address]."""
+    return [int(settings.AXES_FAILURE_LIMIT), int(settings.BALAS_LOGIN_MAX_FAILURES_PER_IP)]
+
+
+class LockoutHandler(AxesDatabaseHandler):
+    """Axes' database handler with a limit per lockout group.
+
+    Axes compares one count (the largest of its groups) with one limit. Balas locks an address
+    + username after AXES_FAILURE_LIMIT failures and an address after
+    BALAS_LOGIN_MAX_FAILURES_PER_IP failures over any usernames (password spraying), so each
+    group's count is scaled to AXES_FAILURE_LIMIT: floor(n * L / M) >= L exactly when n >= M.
+    A correct password clears its address + username's failures, not the address-wide count.
+    """
+
+    def _group_counts(self, request: HttpRequest, credentials: dict[str, Any] | None) -> list[tuple[int, Any]]:
+        counts = []
+        for attempts in self.get_user_attempts(request, credentials):
+            row = attempts.aggregate(total=Sum("failures_since_start"), latest=Max("attempt_time"))
+            counts.append((int(row["total"] or 0), row["latest"]))
+        return counts
+
+    def get_failures(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
+        limit = int(settings.AXES_FAILURE_LIMIT)
+        scaled = [
+            count if group_limit == limit else count * limit // max(1, group_limit)
+            for (count, _), group_limit in zip(self._group_counts(request, credentials), _group_limits(), strict=False)
+        ]
+        return max(scaled, default=0)
+
+    def lockout_remaining(self, request: HttpRequest, credentials: dict[str, Any] | None) -> int:
+        """Seconds until every group that locks this request has cooled off."""
+        cool_off = get_cool_off(request)
+        if cool_off is None:
+            return 0
+        now = timezone.now()
+        remaining = 0.0
+        for (count, latest), group_limit in zip(
+            self._group_counts(request, credentials), _group_limits(), strict=False
+        ):
+            if count >= group_limit and latest is not None:
+                remaining = max(remaining, (latest + cool_off - now).total_seconds())
+        return max(1, int(remaining + 0.999))
+
+    def reset_user_attempts(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
+        attempts_list = self.filter_user_attempts(request, credentials)
+        if not attempts_list:
+            return 0
+        count, _ = attempts_list[0].delete()
+        return int(count)
+
+
+def login_lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict[str, Any] | None
+) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: 429 in the member's language, with Retry-After."""
+    handler = LockoutHandler()
+    remaining = handler.lockout_remaining(request, credentials)
+    minutes = max(1, (remaining + 59) // 60)
+    response = HttpResponse(
+        _("Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam %(minutes)d menit.") % {"minutes": minutes},
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(remaining)
+    logger.info("login.refused_locked ip=%s retry_after_s=%d", client_address(request) or "-", remaining)
+    return response
+
+
+# --- wrong API tokens ---------------------------------------------------------------------------
+#
+# A token is 256 random bits, so guessing one is hopeless; what the counter stops is a client
+# hammering the token lookup (and the logs) with wrong tokens. Counted per client address in
+# the shared cache; fails open like the API throttle.
+
+
+def _token_keys(address: str) -> tuple[str, str]:
+    digest = hashlib.sha256(address.encode()).hexdigest()[:32]
+    return f"tokenfail:{digest}", f"tokenfail:{digest}:until"
+
+
+def token_failures_wait(*, address: str) -> int:
+    """Seconds this address must wait before its next token is even looked up; 0 when free."""
+    count_key, until_key = _token_keys(address)
     try:
-        # add() starts the window; incr() is atomic in Redis, so parallel guesses all count.
-        cache.add(fail_key, 0, timeout=window)
-        failures = cache.incr(fail_key)
-        cache.add(ip_key, 0, timeout=window)
-        ip_failures = cache.incr(ip_key)
-        if failures >= settings.BALAS_LOGIN_MAX_FAILURES:
-            cache.set(lock_key, time.time() + lockout, timeout=lockout)
-            logger.warning("login.locked_out ip=%s failures=%d lockout_s=%d", ip, failures, lockout)
-        if ip_failures >= settings.BALAS_LOGIN_MAX_FAILURES_PER_IP:
-            cache.set(f"{ip_key}:lock", time.time() + lockout, timeout=lockout)
-            logger.warning("login.ip_locked_out ip=%s failures=%d lockout_s=%d", ip, ip_failures, lockout)
-    except ValueError:
-        # The counter expired between add() and incr(): this failure starts a new window.
-        cache.set(fail_key, 1, timeout=window)
+        values = cache.get_many([count_key, until_key])
+    except Exception:
+        logger.warning("token_guard.cache_unavailable", exc_info=True)
+        return 0
+    if int(values.get(count_key) or 0) < settings.BALAS_TOKEN_MAX_FAILURES:
+        return 0
+    return max(1, int(float(values.get(until_key) or 0) - time.time() + 0.999))
+
+
+def token_failure_record(*, address: str) -> None:
+    count_key, until_key = _token_keys(address)
+    window = int(settings.BALAS_TOKEN_FAILURE_WINDOW_S)
+    try:
+        # add() opens the window (and its end, for Retry-After); incr() is atomic in Redis.
+        if cache.add(count_key, 0, timeout=window):
+            cache.set(until_key, time.time() + window, timeout=window)
+        failures = cache.incr(count_key)
+    except ValueError:  # the window closed between add() and incr()
+        cache.set(count_key, 1, timeout=window)
+        cache.set(until_key, time.time() + window, timeout=window)
         failures = 1
     except Exception:
-        logger.warning("login.guard_unavailable", exc_info=True)
-        return 0
-    logger.info("login.failed ip=%s failures=%d", ip, failures)
-    return int(failures)
-
-
-def login_success_record(*, ip: str, username: str) -> None:
-    """A correct password clears this IP + username's failures (not the IP-wide count)."""
-    fail_key, lock_key, _ = _keys(ip, username)
-    try:
-        cache.delete_many([fail_key, lock_key])
-    except Exception:
-        logger.warning("login.guard_unavailable", exc_info=True)
+        logger.warning("token_guard.cache_unavailable", exc_info=True)
+        return
+    if failures == settings.BALAS_TOKEN_MAX_FAILURES:
+        logger.warning("token_guard.limited ip=%s failures=%d window_s=%d", address, failures, window)

@@ -9,7 +9,6 @@ handshake, a probe, the success body) is asked of the adapter.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from typing import Any
 
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from inbox.adapters import get_adapter
 from inbox.adapters.base import ParsedEvent, PayloadError, PlatformAdapter, json_clean
+from inbox.jsonbody import JsonBodyError, json_body_parse
 from inbox.models import Channel, Platform
 from inbox.selectors import webhook_account_ids, webhook_channels, webhook_channels_forget, webhook_verify_tokens
 from inbox.services import deliveries_ingest
@@ -70,14 +70,15 @@ def _receive(request: HttpRequest, adapter: PlatformAdapter) -> HttpResponse:
         # Decode strictly first: json.loads(bytes) would also accept UTF-16/32, which the raw
         # event (stored as UTF-8 text) cannot hold.
         text = raw.decode("utf-8")
+        # NaN / Infinity become null: refusing a signed delivery would only make the platform
+        # retry it, and a 500 for ever (inbox/jsonbody.py).
+        body = json_body_parse(text, nonfinite="null")
         # NULs and half-emojis cannot be stored in PostgreSQL text: clean once for every platform.
-        payload: Any = json_clean(json.loads(text))
+        payload: Any = json_clean(body.value)
     except UnicodeDecodeError as exc:
         return _error(400, f"body is not UTF-8: {exc.reason} at byte {exc.start}")
-    except ValueError as exc:  # JSONDecodeError, or an integer longer than Python converts
-        return _error(400, f"body is not valid JSON: {exc}")
-    except RecursionError:
-        return _error(400, "body is not valid JSON: nested too deeply")
+    except JsonBodyError as exc:
+        return _error(400, f"body is {exc}")
     try:
         account_ids = adapter.account_ids(payload)
     except PayloadError as exc:
@@ -90,18 +91,30 @@ def _receive(request: HttpRequest, adapter: PlatformAdapter) -> HttpResponse:
         if not account_ids:
             logger.info("webhook.account_level_unclaimed platform=%s", adapter.platform)
             return _error(404, f"no {adapter.platform} channel to take this account-level event")
+    notes: tuple[str, ...] = ()
+    if body.nonfinite_replaced:
+        notes = (f"non-finite numbers (NaN/Infinity) stored as null: {body.nonfinite_replaced}",)
     # The channels come from this process's copy first; one changed since it was read (a secret
     # rotated, deactivated) is verified again against the stored row, and nothing was written.
-    answer = _deliver(request, adapter, payload=payload, text=text, account_ids=account_ids, cached=True)
+    answer = _deliver(request, adapter, payload=payload, text=text, account_ids=account_ids, cached=True, notes=notes)
     if answer is None:
         webhook_channels_forget(platform=adapter.platform, account_ids=account_ids)
-        answer = _deliver(request, adapter, payload=payload, text=text, account_ids=account_ids, cached=False)
+        answer = _deliver(
+            request, adapter, payload=payload, text=text, account_ids=account_ids, cached=False, notes=notes
+        )
     assert answer is not None  # fresh channels never count as changed
     return answer
 
 
 def _deliver(
-    request: HttpRequest, adapter: PlatformAdapter, *, payload: Any, text: str, account_ids: list[str], cached: bool
+    request: HttpRequest,
+    adapter: PlatformAdapter,
+    *,
+    payload: Any,
+    text: str,
+    account_ids: list[str],
+    cached: bool,
+    notes: tuple[str, ...] = (),
 ) -> HttpResponse | None:
     """The answer to a delivery, or None (nothing written) when a channel from the copy has changed."""
     raw = request.body
@@ -132,15 +145,22 @@ def _deliver(
         logger.info("webhook.rejected platform=%s errors=%d", adapter.platform, len(errors))
         return _error(400, "; ".join(errors)[:1000])
 
+    # What was wrong but stored anyway goes on the raw event's record (WebhookEvent.detail).
     deliveries = [
         (
             channel,
-            dataclasses.replace(event, errors=(), ignored=event.ignored + tuple(f"invalid: {e}" for e in event.errors))
-            if event.errors
+            dataclasses.replace(
+                event,
+                ignored=event.ignored + notes + tuple(f"invalid: {e}" for e in event.errors),
+                errors=(),
+            )
+            if event.errors or notes
             else event,
         )
         for channel, event in parsed
     ]
     if deliveries_ingest(deliveries=deliveries, raw_body=text) is None:
         return None
+    if notes:
+        logger.warning("webhook.stored_with_notes platform=%s notes=%s", adapter.platform, "; ".join(notes))
     return _received(adapter)

@@ -1,5 +1,6 @@
 """Settings shared by every environment; each value comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -27,11 +28,15 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    # The login lockout (configured below, extended in inbox/throttling.py).
+    "axes",
     "inbox",
     "monitoring",
 ]
 
 MIDDLEWARE = [
+    # REMOTE_ADDR from X-Forwarded-For only when the peer is a trusted proxy, before anything reads it.
+    "inbox.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Refuses oversized bodies (413) before anything reads them.
     "inbox.middleware.BodySizeLimitMiddleware",
@@ -43,11 +48,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.member: the member behind a session or a member token, looked up on first read.
     "inbox.middleware.MemberMiddleware",
-    # Counts failed browser/admin logins per IP + username and locks out after too many.
-    "inbox.middleware.LoginRateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Turns a login refused by the lockout into its 429 page; axes wants it last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -162,7 +167,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # django-axes' lockout check first: a locked-out client is refused before its password is tried.
+    "inbox.throttling.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -183,6 +192,15 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
+    # JSON with a depth limit and without NaN / Infinity (inbox/jsonbody.py): a 400, never a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "inbox.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # The client's address is REMOTE_ADDR as inbox.middleware.TrustedProxyMiddleware set it; with
+    # the default (None) DRF keys anonymous throttling on whatever X-Forwarded-For a client sends.
+    "NUM_PROXIES": 0,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "inbox.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -272,7 +290,7 @@ BALAS_SWEEP_MEASURE_GRACE_S = env.int("BALAS_SWEEP_MEASURE_GRACE_S", default=20)
 # After a Redis failure, skip further best-effort publishes for this long (per process).
 BALAS_REDIS_BREAKER_COOLDOWN_S = env.float("BALAS_REDIS_BREAKER_COOLDOWN_S", default=5.0)
 
-# Shared by every web process: API throttling counters and the login lockout.
+# Shared by every web process: API throttling and wrong-token counters.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -292,12 +310,39 @@ BALAS_THROTTLE_RATES: dict[str, str | None] = {
     "channel_push": env("BALAS_THROTTLE_CHANNEL_PUSH", default="3000/minute"),
 }
 
-# Browser and admin login: lock an IP + username out after this many failures in the window.
+# The proxies in front of Balas (addresses or CIDRs, comma-separated): X-Forwarded-For counts only
+# from these peers (inbox.middleware.TrustedProxyMiddleware under gunicorn; uvicorn reads the same
+# variable through --forwarded-allow-ips in docker-compose.yml). docs/operations.md, "Behind a proxy".
+BALAS_TRUSTED_PROXIES: list[str] = env.list("BALAS_TRUSTED_PROXIES", default=["127.0.0.1"])
+
+# Browser and admin login (django-axes): an address + username is locked out after this many
+# failures, an address after BALAS_LOGIN_MAX_FAILURES_PER_IP over any usernames (password
+# spraying), for BALAS_LOGIN_LOCKOUT_S after the last failure. inbox/throttling.py: LockoutHandler.
 BALAS_LOGIN_MAX_FAILURES = env.int("BALAS_LOGIN_MAX_FAILURES", default=5)
-# Any usernames from one IP (password spraying).
 BALAS_LOGIN_MAX_FAILURES_PER_IP = env.int("BALAS_LOGIN_MAX_FAILURES_PER_IP", default=50)
-BALAS_LOGIN_WINDOW_S = env.int("BALAS_LOGIN_WINDOW_S", default=15 * 60)
 BALAS_LOGIN_LOCKOUT_S = env.int("BALAS_LOGIN_LOCKOUT_S", default=15 * 60)
+AXES_FAILURE_LIMIT = BALAS_LOGIN_MAX_FAILURES
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"], "ip_address"]
+AXES_COOLOFF_TIME = timedelta(seconds=BALAS_LOGIN_LOCKOUT_S)
+AXES_HANDLER = "inbox.throttling.LockoutHandler"
+AXES_USERNAME_CALLABLE = "inbox.throttling.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "inbox.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "inbox.throttling.login_lockout_response"
+# A correct password clears its address + username's failures; guesses made while locked out
+# neither count nor push the lockout's end further away.
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Only failures are kept (a row per address + username); successful logins are not logged.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# Wrong API tokens (Authorization: Token ...): after this many from one address in the window,
+# that address gets 429 with Retry-After until the window ends (inbox/auth.py).
+BALAS_TOKEN_MAX_FAILURES = env.int("BALAS_TOKEN_MAX_FAILURES", default=20)
+BALAS_TOKEN_FAILURE_WINDOW_S = env.int("BALAS_TOKEN_FAILURE_WINDOW_S", default=10 * 60)
+
+# JSON bodies (webhooks, the API) nested deeper than this are refused with 400 (inbox/jsonbody.py).
+BALAS_JSON_MAX_DEPTH = env.int("BALAS_JSON_MAX_DEPTH", default=64)
 
 # Request bodies above this get 413 before any view reads them (platform payloads are a few KB).
 BALAS_MAX_BODY_BYTES = env.int("BALAS_MAX_BODY_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)

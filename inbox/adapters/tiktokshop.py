@@ -33,6 +33,7 @@ from inbox.adapters.base import (
     require,
 )
 from inbox.adapters.http import post_json
+from inbox.jsonbody import json_body_parse
 
 NEW_MESSAGE = 14
 _EVENT_NAMES = {13: "NEW_CONVERSATION", 14: "NEW_MESSAGE", 33: "NEW_MESSAGE_LISTENER"}
@@ -173,9 +174,10 @@ def _message(data: Any, envelope_timestamp: Any) -> NormalizedMessage:
         # The type 14 field names are inferred; fall back to the envelope's own time.
         sent_at = _timestamp(envelope_timestamp, "body.timestamp")
     try:
-        content = json_clean(json.loads(raw_content))
-    except (ValueError, RecursionError) as exc:
-        raise PayloadError(f"data.content is not valid JSON ({exc.__class__.__name__})") from exc
+        # The same decoder as the body's (NaN / Infinity read as null, bounded depth).
+        content = json_clean(json_body_parse(raw_content, nonfinite="null").value)
+    except ValueError as exc:
+        raise PayloadError(f"data.content is not valid JSON ({str(exc)[:200]})") from exc
     if not isinstance(content, dict):
         raise PayloadError("data.content is not a JSON object")
     kind, text, attachments, structured = _content(message_type, content)
