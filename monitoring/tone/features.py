@@ -27,6 +27,7 @@ class CustomerInfo(NamedTuple):
     complaint: bool
     n_words: int
     salam: bool
+    tokens: frozenset[str]  # every token the customer wrote (the learned layer reads them)
 
 
 class ReplyInfo(NamedTuple):
@@ -151,6 +152,7 @@ def analyze_customer(messages: tuple[str, ...]) -> CustomerInfo:
     complaint = salam = closing = False
     last_norm: NormText | None = None
     last_qs: list[Question] = []
+    seen: set[str] = set()
     for message in messages:
         if not message or message.isspace():
             continue
@@ -159,6 +161,7 @@ def analyze_customer(messages: tuple[str, ...]) -> CustomerInfo:
         last_qs = _questions(norm)
         questions.extend(last_qs)
         n_words += len(norm.tokens)
+        seen.update(norm.tokens)
         if not complaint:
             complaint = not lx.COMPLAINT_WORDS.isdisjoint(norm.tokens)
         if not salam:
@@ -180,6 +183,7 @@ def analyze_customer(messages: tuple[str, ...]) -> CustomerInfo:
         complaint=complaint and bool(questions or n_words > 3),
         n_words=n_words,
         salam=salam,
+        tokens=frozenset(seen),
     )
 
 

@@ -147,8 +147,10 @@ def main() -> None:
     english = sum(r["lang"] == "en" for r in rows)
     borderline = [r for r in rows if r["borderline"]]
     agree = sum(r["label_pass1"] == r["label_pass2"] for r in borderline)
-    print(f"{n} pairs, {terse} terse ({terse / n:.0%}), {english} English, {len(borderline)} borderline, "
-          f"pass agreement {agree}/{len(borderline)}")
+    print(
+        f"{n} pairs, {terse} terse ({terse / n:.0%}), {english} English, {len(borderline)} borderline, "
+        f"pass agreement {agree}/{len(borderline)}"
+    )
 
 
 if __name__ == "__main__":

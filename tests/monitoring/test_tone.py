@@ -215,9 +215,19 @@ def test_warm_short_replies_are_not_terse(customer: str, reply: str) -> None:
     assert v.score < 0.5 and v.suggestion == "" and v.codes == () and v.reasons == ()
 
 
-@pytest.mark.parametrize(("customer", "reply"), [("ok makasih", "ok"), ("oke kak makasih", "y"), ("ok sip kak", "sip")])
-def test_plain_thank_you_closing_needs_little(customer: str, reply: str) -> None:
+@pytest.mark.parametrize(
+    ("customer", "reply"),
+    [("ok sip kak", "sip"), ("ok kak", "🙏"), ("ok makasih", "sama2 kak 😊"), ("oke deh kak", "oke kak 😊")],
+)
+def test_a_plain_closing_is_answered_in_kind(customer: str, reply: str) -> None:
     assert not judge(customer=customer, reply=reply).terse
+
+
+@pytest.mark.parametrize(("customer", "reply"), [("ok makasih", "ok"), ("oke kak makasih", "y"), ("mksh min", "k")])
+def test_a_bare_token_to_a_thank_you_is_terse(customer: str, reply: str) -> None:
+    # Issue 16: the customer gave thanks and got nothing back.
+    v = judge(customer=customer, reply=reply)
+    assert v.terse and "bare_ack" in v.codes
 
 
 def test_effusive_thanks_is_not_a_plain_closing() -> None:
