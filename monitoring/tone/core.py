@@ -173,7 +173,6 @@ class RuleFindings(NamedTuple):
     codes: list[str]
     unanswered: list[Question]
     by_ack: list[tuple[Question, str]]
-    hard: bool  # the rules alone would call it terse
 
 
 # A closing made only of these ("ok sip kak") is answered in kind by a bare "sip"; a closing that thanks,
@@ -244,8 +243,12 @@ def rule_findings(customer: str | Sequence[str] | None, reply: str) -> RuleFindi
     if info.questions and rep.n_words <= 4 and not info.tokens.isdisjoint(ln.SAFETY):
         codes.append("safety_flat")
 
-    hard = any(c in _HARD or c.startswith("question_unanswered") for c in codes) or ("too_short" in codes)
-    return RuleFindings(info, rep, codes, unanswered, by_ack, hard)
+    return RuleFindings(info, rep, codes, unanswered, by_ack)
+
+
+def rules_say_terse(codes: list[str]) -> bool:
+    """The first judge's decision, from the rules alone (used when no learned weights are shipped)."""
+    return "too_short" in codes or any(c in _HARD or c.startswith("question_unanswered") for c in codes)
 
 
 # Codes the rules have always decided on by themselves (the first judge); the newer ones are evidence
@@ -257,7 +260,7 @@ _SOFT = frozenset({"redirect_only", "complaint_no_apology", "safety_flat"})
 def _rule_score(f: RuleFindings) -> float:
     """The first judge's score, used when no learned weights are shipped."""
     rep, codes = f.reply, f.codes
-    if f.hard:
+    if rules_say_terse(codes):
         total = 0.0
         for c in codes:
             total += _WEIGHTS.get(c, 0.0)
@@ -332,23 +335,18 @@ def judge(*, customer: str | Sequence[str] | None, reply: str, language: str = "
     layer = LAYER
     if layer is None:
         score = _rule_score(f)
-        terse = f.hard
-    elif "empty_reply" in codes:
-        score, terse = 1.0, True
+        terse = rules_say_terse(codes)
+    elif not _FLOOR_CODES.isdisjoint(codes):
+        # Terse whatever the layer says (see _floored); the rules' own score says how curt.
+        score, terse = _rule_score(f), True
     else:
         score, terse = decide(f, ln.probability(ln.logit(layer, f.info, f.reply, codes, len(f.unanswered))))
-    if terse:
-        shown = [c for c in codes if c not in ("no_warmth", "too_short") or "too_short" in codes]
-        codes = shown or [_learned_code(f)]
-    else:
-        codes = []
-
+    if not terse:
+        return ToneVerdict(terse=False, score=score, reasons=(), suggestion="", codes=())
+    # "no_warmth" only ever comes with "too_short"; a verdict of the learned layer alone gets its own code.
+    shown = tuple(codes) or (_learned_code(f),)
     parts = len(f.info.questions)
-    ack_text = " ".join(reply.split())[:24].lower() if "bare_ack" in codes else ""
-    reasons = tuple([reason(c, language, ack=ack_text, parts=parts) for c in codes])
-    text = ""
-    if terse:
-        text = suggestion(
-            reply=reply, info=f.info, codes=tuple(codes), answered=tuple(f.by_ack), unanswered=tuple(f.unanswered)
-        )
-    return ToneVerdict(terse=terse, score=score, reasons=reasons, suggestion=text, codes=tuple(codes))
+    ack_text = " ".join(reply.split())[:24].lower() if "bare_ack" in shown else ""
+    reasons = tuple([reason(c, language, ack=ack_text, parts=parts) for c in shown])
+    text = suggestion(reply=reply, info=f.info, codes=shown, answered=tuple(f.by_ack), unanswered=tuple(f.unanswered))
+    return ToneVerdict(terse=True, score=score, reasons=reasons, suggestion=text, codes=shown)

@@ -2,7 +2,7 @@
 
 The rules (core.py) say what they see: reason codes, warmth, questions left open. This layer weighs
 those findings together with features the rules have no phrase list for (character n-grams of the
-reply's words, word pairs, and a few context flags such as "the customer reports a defect and the reply
+reply's words, and a few context flags such as "the customer reports a defect and the reply
 carries no apology"), and gives the probability that the reply reads curt.
 
 The weights are fitted on the dev split only by `python -m monitoring.tone.train` (scikit-learn, at
@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from itertools import pairwise
 from pathlib import Path
 from typing import Final
 
@@ -75,9 +74,9 @@ GREETING_WORDS: Final = _words("halo hai hi hello hey pagi siang sore malam morn
 
 
 class Weights:
-    """The shipped model: a bias, and weights of dense flags, character n-grams and word pairs."""
+    """The shipped model: a bias, and the weights of the dense flags and of the character n-grams."""
 
-    __slots__ = ("_follows", "_token_cache", "bias", "bigrams", "dense", "grams", "meta")
+    __slots__ = ("_codes", "_token_cache", "bias", "dense", "grams", "meta", "tables")
 
     def __init__(self, data: dict[str, object]) -> None:
         if data.get("feature_version") != FEATURE_VERSION:
@@ -85,20 +84,24 @@ class Weights:
         self.bias = float(data["bias"])  # type: ignore[arg-type]
         self.dense: dict[str, float] = dict(data["dense"])  # type: ignore[call-overload]
         self.grams: dict[str, float] = dict(data["grams"])  # type: ignore[call-overload]
-        self.bigrams: dict[str, float] = dict(data["bigrams"])  # type: ignore[call-overload]
         self.meta: dict[str, object] = dict(data.get("meta", {}))  # type: ignore[call-overload]
-        # "a b" -> w, regrouped as a -> {b: w} so the run-time loop builds no strings.
-        self._follows: dict[str, dict[str, float]] = {}
-        for pair, w in self.bigrams.items():
-            first, second = pair.split(" ", 1)
-            self._follows.setdefault(first, {})[second] = w
-        self._token_cache: dict[str, tuple[float, dict[str, float] | None]] = {}
+        self._token_cache: dict[str, float] = {}
+        self._codes: dict[str, float] = {}
+        get = self.dense.get
+        # The dense weights laid out for `dense_sum`, which reads them by position instead of by name.
+        self.tables: tuple[tuple[float, ...], ...] = tuple(
+            tuple(get(name, 0.0) for name in names) for names in _DENSE_TABLES
+        )
 
-    def token_entry(self, token: str) -> tuple[float, dict[str, float] | None]:
-        """(the sum of the token's character n-gram weights, the weights of word pairs it opens).
+    def code_weight(self, code: str) -> float:
+        w = self._codes.get(code)
+        if w is None:
+            key = "code:" + (code.split(":", 1)[0] if code.startswith("question_unanswered") else code)
+            w = self._codes[code] = self.dense.get(key, 0.0)
+        return w
 
-        Memoized per token: a reply's words and word pairs cost one dict look-up per word.
-        """
+    def token_score(self, token: str) -> float:
+        """The sum of the weights of the token's character n-grams, memoized per token."""
         cached = self._token_cache.get(token)
         if cached is not None:
             return cached
@@ -108,10 +111,9 @@ class Weights:
             w = grams.get(g)
             if w is not None:
                 total += w
-        entry = (total, self._follows.get(token))
         if len(self._token_cache) < _TOKEN_CACHE_MAX:
-            self._token_cache[token] = entry
-        return entry
+            self._token_cache[token] = total
+        return total
 
 
 def load_weights(path: Path = WEIGHTS_PATH) -> Weights:
@@ -228,47 +230,135 @@ def dense_flags(info: CustomerInfo, reply: ReplyInfo, codes: Sequence[str], unan
     return flags
 
 
-def word_pairs(reply: ReplyInfo) -> list[str]:
-    toks = reply.norm.tokens
-    return [f"{a} {b}" for a, b in pairwise(toks)]
+# Names in the order `dense_sum` reads them: the bucket tables, then the yes/no flags.
+_FLAGS: Final = (
+    "honor", "greet", "thanks", "apology", "empathy", "invite", "soft", "femoji", "cemoji", "template",
+    "step", "formulaic", "you", "redirect", "reply_asks", "c_closing", "c_complaint", "c_defect", "c_safety",
+    "c_thanks", "warm", "q&cold", "all_unanswered", "all_unanswered&nocontent",
+    "q&short&warm", "q&short&cold", "c_greeting&warm", "c_greeting&cold",
+    "closing&warm", "closing&bare", "closing&mirror",
+)  # fmt: skip
+_DEFECT_FLAGS: Final = ("defect&empathy&step", "defect&empathy&nostep", "defect&cold&step", "defect&cold&nostep")
+_DENSE_TABLES: Final = (_RW, _CW, _Q, _UN, _WARMTH, _CONTENT, _SAFETY_RW, _FLAGS, _DEFECT_FLAGS)
+
+
+def dense_sum(weights: Weights, info: CustomerInfo, reply: ReplyInfo, codes: Sequence[str], unanswered: int) -> float:
+    """The sum of the weights of `dense_flags(...)`, read by position: the run-time path.
+
+    It must name the same flags as `dense_flags`; tests/monitoring/test_tone_learned.py checks the two agree
+    on every dev pair.
+    """
+    rw, cw, q_w, un_w, warmth_w, content_w, safety_w, f, defect_w = weights.tables
+    # One unpacking instead of some thirty attribute reads: this runs on every reply.
+    (
+        norm, rt, n, honorific, lazy, greeting, thanks, apology, invitation, softener,
+        friendly, cold_emoji, warmth, _answer, content, _leading, template,
+    ) = reply  # fmt: skip
+    _messages, qs, closing, complaint, c_words, _salam, ct = info
+    total = 0.0
+    if codes:
+        known = weights._codes
+        for c in codes:
+            w = known.get(c)
+            total += weights.code_weight(c) if w is None else w
+    warm = warmth > 0 or (softener and n >= 4)
+    defect = not ct.isdisjoint(DEFECT)
+    safety = not ct.isdisjoint(SAFETY)
+    empathy = apology or not rt.isdisjoint(EMPATHY)
+    step = not rt.isdisjoint(NEXT_STEP)
+    questions = len(qs)
+    total += (
+        rw[n if n < 36 else 36]
+        + cw[c_words if c_words < 21 else 21]
+        + q_w[questions if questions < 3 else 3]
+        + un_w[unanswered if unanswered < 2 else 2]
+        + warmth_w[warmth if warmth < 3 else 3]
+        + content_w[content if content < 9 else 9]
+    )
+    if honorific and not lazy:
+        total += f[0]
+    if greeting:
+        total += f[1]
+    if thanks:
+        total += f[2]
+    if apology:
+        total += f[3]
+    if empathy:
+        total += f[4]
+    if invitation:
+        total += f[5]
+    if softener:
+        total += f[6]
+    if friendly:
+        total += f[7]
+    if cold_emoji:
+        total += f[8]
+    if template:
+        total += f[9]
+    if step:
+        total += f[10]
+    if not rt.isdisjoint(FORMULAIC):
+        total += f[11]
+    if not rt.isdisjoint(YOU):
+        total += f[12]
+    if n <= 12 and not rt.isdisjoint(REDIRECT_PLACES) and not rt.isdisjoint(REDIRECT_VERBS):
+        total += f[13]
+    for clause in norm.clauses:
+        if clause.asks:
+            total += f[14]
+            break
+    if closing:
+        total += f[15]
+        if warm or friendly:
+            total += f[28]
+        else:
+            total += f[29] if "bare_ack" in codes else f[30]
+    if complaint:
+        total += f[16]
+    if defect:
+        total += f[17]
+    if safety:
+        total += f[18]
+        if questions:
+            total += safety_w[n if n < 9 else 9]
+    if not ct.isdisjoint(_CUSTOMER_THANKS):
+        total += f[19]
+    if warm:
+        total += f[20]
+    if defect or complaint:
+        total += defect_w[(0 if empathy else 2) + (0 if step else 1)]
+    if not questions and not closing and c_words <= 3 and not ct.isdisjoint(GREETING_WORDS):
+        total += f[26] if warm else f[27]
+    if questions:
+        if not warm:
+            total += f[21]
+        if unanswered >= questions:
+            total += f[23] if content <= 2 else f[22]
+        if n <= 3:
+            total += f[24] if warm else f[25]
+    return total
 
 
 def features(info: CustomerInfo, reply: ReplyInfo, codes: Sequence[str], unanswered: int) -> dict[str, float]:
     """All features of one pair as a sparse dict (the training side; `logit` is the same sum).
 
-    Words and word pairs count as often as they occur, so the run-time sum needs no de-duplication.
+    A word counts as often as it occurs, so the run-time sum needs no de-duplication.
     """
     out: dict[str, float] = {f"d:{f}": DENSE_SCALE for f in dense_flags(info, reply, codes, unanswered)}
     for t in reply.norm.tokens:
         for g in token_grams(t):
             key = f"g:{g}"
             out[key] = out.get(key, 0.0) + 1.0
-    for p in word_pairs(reply):
-        key = f"b:{p}"
-        out[key] = out.get(key, 0.0) + 1.0
     return out
 
 
 def logit(weights: Weights, info: CustomerInfo, reply: ReplyInfo, codes: Sequence[str], unanswered: int) -> float:
     """bias + the weights of the pair's features, in a fixed order (the same sum in every process)."""
-    total = weights.bias
-    dense = weights.dense
-    for f in dense_flags(info, reply, codes, unanswered):
-        w = dense.get(f)
-        if w is not None:
-            total += w
+    total = weights.bias + dense_sum(weights, info, reply, codes, unanswered)
     cache = weights._token_cache
-    follows: dict[str, float] | None = None
     for t in reply.norm.tokens:
-        entry = cache.get(t)
-        if entry is None:
-            entry = weights.token_entry(t)
-        total += entry[0]
-        if follows is not None:
-            w = follows.get(t)
-            if w is not None:
-                total += w
-        follows = entry[1]
+        w = cache.get(t)
+        total += weights.token_score(t) if w is None else w
     return total
 
 

@@ -52,7 +52,6 @@ def weights_document(rows: list[dict[str, Any]], dev_text: bytes, c: float = C) 
     vec, model = fit(rows, c)
     dense: dict[str, float] = {}
     grams: dict[str, float] = {}
-    bigrams: dict[str, float] = {}
     for name, w in zip(vec.feature_names_, model.coef_[0], strict=True):
         w = round(float(w), DIGITS)
         if w == 0.0:
@@ -61,7 +60,7 @@ def weights_document(rows: list[dict[str, Any]], dev_text: bytes, c: float = C) 
         if kind == "d":
             dense[key] = round(float(w) * ln.DENSE_SCALE, DIGITS)
         else:
-            {"g": grams, "b": bigrams}[kind][key] = w
+            grams[key] = w
     return {
         "feature_version": ln.FEATURE_VERSION,
         "bias": round(float(model.intercept_[0]), DIGITS),
@@ -75,7 +74,6 @@ def weights_document(rows: list[dict[str, Any]], dev_text: bytes, c: float = C) 
         },
         "dense": dict(sorted(dense.items())),
         "grams": dict(sorted(grams.items())),
-        "bigrams": dict(sorted(bigrams.items())),
     }
 
 
