@@ -344,7 +344,10 @@ def features(info: CustomerInfo, reply: ReplyInfo, codes: Sequence[str], unanswe
 
     A word counts as often as it occurs, so the run-time sum needs no de-duplication.
     """
-    out: dict[str, float] = {f"d:{f}": DENSE_SCALE for f in dense_flags(info, reply, codes, unanswered)}
+    out: dict[str, float] = {}
+    for f in dense_flags(info, reply, codes, unanswered):
+        key = f"d:{f}"  # a flag can repeat: two unanswered questions are two "code:question_unanswered"
+        out[key] = out.get(key, 0.0) + DENSE_SCALE
     for t in reply.norm.tokens:
         for g in token_grams(t):
             key = f"g:{g}"

@@ -160,7 +160,7 @@ BARE_ACK: Final = _words(
 ANSWER_ACKS: Final = _words(
     "iya ya bisa ada ready sudah belum tidak yes no boleh aman cocok muat original asli open buka tentu "
     "pasti sure betul benar masih tersedia available gratis baru halal sorry maaf unfortunately habis "
-    "kosong untuk of absolutely definitely"
+    "kosong untuk of absolutely definitely gapapa"
 )
 
 # --- customer closings --------------------------------------------------------------------------------
