@@ -48,6 +48,7 @@ class ReplyInfo(NamedTuple):
     content_count: int
     leading_acks: tuple[str, ...]
     template: bool
+    answer_seq: tuple[str, ...]  # the tokens outside template sentences, in order
 
 
 def _is_question(tokens: tuple[str, ...], toks: frozenset[str], asks: bool) -> tuple[bool, bool]:
@@ -195,11 +196,13 @@ def analyze_reply(text: str) -> ReplyInfo:
     if template:
         answer = set()
     leading: list[str] = []
+    seq: list[str] = []
     for clause in norm.clauses:
         if template:
             if lx.TEMPLATE.search(" ".join(clause.tokens), clause.tokset):
                 continue
             answer.update(clause.tokens)  # type: ignore[union-attr]
+            seq.extend(clause.tokens)
         for t in clause.tokens:
             if t in lx.GREETINGS or t in lx.HONORIFICS:
                 continue
@@ -239,6 +242,7 @@ def analyze_reply(text: str) -> ReplyInfo:
         content_count=len(answer.difference(lx.NON_CONTENT)),
         leading_acks=tuple(leading),
         template=template,
+        answer_seq=tuple(seq) if template else norm.tokens,
     )
 
 

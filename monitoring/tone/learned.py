@@ -39,10 +39,10 @@ def _words(text: str) -> frozenset[str]:
 DEFECT: Final = _words(
     "rusak pecah retak bocor luntur sobek lepas copot mengelupas ngelupas jamur jamuran basi expired "
     "kedaluwarsa macet mati bergaris cacat noda kotor hilang tumpah embun bootloop breakout gatal "
-    "kecewa komplain telat kurang salah dibatalkan jatuh kebuka "
+    "kecewa komplain telat kurang salah dibatalkan jatuh kebuka bolong robek penyok lecet berjamur "
     "broken cracked crack leaking leak damaged defective dead stopped burned burn missing wrong late "
     "crushed separated smells sticking torn ripped broke refund twice never disappointed waiting "
-    "cancelled canceled complain complaint weird"
+    "cancelled canceled complain complaint weird ruined soaked scratched dented faulty"
 )
 SAFETY: Final = _words(
     "alergi alergy allergic allergy allergies hamil bumil menyusui busui pregnant pregnancy breastfeeding "
@@ -150,6 +150,25 @@ _WARMTH: Final = ("warmth:0", "warmth:1", "warmth:2", "warmth:3")
 _CUSTOMER_THANKS: Final = _words("makasih thanks kasih")
 
 
+def is_wrapped(info: CustomerInfo, reply: ReplyInfo, unanswered: int) -> bool:
+    """A greeting template around a full answer to the customer's questions ("Halo kak, terima kasih sudah
+    menghubungi kami 😊 Serumnya ready ..."): the layer reads only the answer. Around a complaint, or
+    with a question left open, the template is part of what the customer reads as a brush-off."""
+    return (
+        reply.template
+        and reply.content_count > 2
+        and bool(info.questions)
+        and not unanswered
+        and not info.complaint
+        and info.tokens.isdisjoint(DEFECT)
+    )
+
+
+def reading(info: CustomerInfo, reply: ReplyInfo, unanswered: int) -> tuple[str, ...]:
+    """The words whose character n-grams the layer reads."""
+    return reply.answer_seq if reply.template and is_wrapped(info, reply, unanswered) else reply.norm.tokens
+
+
 def dense_flags(info: CustomerInfo, reply: ReplyInfo, codes: Sequence[str], unanswered: int) -> list[str]:
     """The named yes/no features. Every name is a key of Weights.dense (absent keys weigh 0)."""
     flags = ["code:" + (c.split(":", 1)[0] if c.startswith("question_unanswered") else c) for c in codes]
@@ -157,6 +176,7 @@ def dense_flags(info: CustomerInfo, reply: ReplyInfo, codes: Sequence[str], unan
     rt = reply.tokens
     ct = info.tokens
     n = reply.n_words
+    wrapped = is_wrapped(info, reply, unanswered)
     warm = reply.warmth_kinds > 0 or (reply.softener and n >= 4)
     defect = not ct.isdisjoint(DEFECT)
     safety = not ct.isdisjoint(SAFETY)
@@ -171,9 +191,9 @@ def dense_flags(info: CustomerInfo, reply: ReplyInfo, codes: Sequence[str], unan
     add(_CONTENT[min(reply.content_count, 9)])
     if reply.honorific and not reply.lazy_honorific_only:
         add("honor")
-    if reply.greeting:
+    if reply.greeting and not wrapped:
         add("greet")
-    if reply.thanks:
+    if reply.thanks and not wrapped:
         add("thanks")
     if reply.apology:
         add("apology")
@@ -187,7 +207,8 @@ def dense_flags(info: CustomerInfo, reply: ReplyInfo, codes: Sequence[str], unan
         add("femoji")
     if reply.cold_emoji:
         add("cemoji")
-    if reply.template:
+    if reply.template and not wrapped:
+        # A greeting template around a real answer is only a greeting: the layer reads the answer.
         add("template")
     if step:
         add("step")
@@ -252,8 +273,9 @@ def dense_sum(weights: Weights, info: CustomerInfo, reply: ReplyInfo, codes: Seq
     # One unpacking instead of some thirty attribute reads: this runs on every reply.
     (
         norm, rt, n, honorific, lazy, greeting, thanks, apology, invitation, softener,
-        friendly, cold_emoji, warmth, _answer, content, _leading, template,
+        friendly, cold_emoji, warmth, _answer, content, _leading, template, _seq,
     ) = reply  # fmt: skip
+    wrapped = template and is_wrapped(info, reply, unanswered)
     _messages, qs, closing, complaint, c_words, _salam, ct = info
     total = 0.0
     if codes:
@@ -277,9 +299,9 @@ def dense_sum(weights: Weights, info: CustomerInfo, reply: ReplyInfo, codes: Seq
     )
     if honorific and not lazy:
         total += f[0]
-    if greeting:
+    if greeting and not wrapped:
         total += f[1]
-    if thanks:
+    if thanks and not wrapped:
         total += f[2]
     if apology:
         total += f[3]
@@ -293,7 +315,7 @@ def dense_sum(weights: Weights, info: CustomerInfo, reply: ReplyInfo, codes: Seq
         total += f[7]
     if cold_emoji:
         total += f[8]
-    if template:
+    if template and not wrapped:
         total += f[9]
     if step:
         total += f[10]
@@ -348,7 +370,7 @@ def features(info: CustomerInfo, reply: ReplyInfo, codes: Sequence[str], unanswe
     for f in dense_flags(info, reply, codes, unanswered):
         key = f"d:{f}"  # a flag can repeat: two unanswered questions are two "code:question_unanswered"
         out[key] = out.get(key, 0.0) + DENSE_SCALE
-    for t in reply.norm.tokens:
+    for t in reading(info, reply, unanswered):
         for g in token_grams(t):
             key = f"g:{g}"
             out[key] = out.get(key, 0.0) + 1.0
@@ -359,7 +381,7 @@ def logit(weights: Weights, info: CustomerInfo, reply: ReplyInfo, codes: Sequenc
     """bias + the weights of the pair's features, in a fixed order (the same sum in every process)."""
     total = weights.bias + dense_sum(weights, info, reply, codes, unanswered)
     cache = weights._token_cache
-    for t in reply.norm.tokens:
+    for t in reading(info, reply, unanswered):
         w = cache.get(t)
         total += weights.token_score(t) if w is None else w
     return total
