@@ -254,7 +254,6 @@ def rules_say_terse(codes: list[str]) -> bool:
 # Codes the rules have always decided on by themselves (the first judge); the newer ones are evidence
 # for the learned layer only.
 _HARD = frozenset(_WEIGHTS) - {"no_warmth", "too_short"}
-_SOFT = frozenset({"redirect_only", "complaint_no_apology", "safety_flat"})
 
 
 def _rule_score(f: RuleFindings) -> float:
