@@ -3,7 +3,8 @@
     from monitoring.tone import judge, ToneVerdict
     verdict = judge(customer=["Kak, serum ini ready?", "ongkir ke Bandung berapa?"], reply="iya")
 
-Pure Python, no network, no model; see docs/tone.md.
+Pure Python at run time, no network: rules plus a small learned layer whose weights ship as
+data/learned.json (trained on the dev split by `python -m monitoring.tone.train`); see docs/tone.md.
 """
 
 from monitoring.tone.core import ToneVerdict, judge

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
+from monitoring.tone import learned as ln
 from monitoring.tone import lexicon as lx
 from monitoring.tone.explain import reason
 from monitoring.tone.features import (
@@ -105,7 +107,9 @@ def _match_answers(
                     if ack in evidence:
                         pool.remove(ack)
                         break
-            elif not ok and not q.wh and pool:
+            elif not q.wh and pool:
+                # A yes/no question answered by its evidence takes the reply's opening "ready"/"bisa"
+                # with it: "Ready size 40 kak" to "ready size 40? bisa cod?" leaves COD open.
                 pool.pop(0)
                 ok = True
         if ok and content == 0 and reply.leading_acks and (q, reply.leading_acks[0]) not in by_ack:
@@ -161,42 +165,55 @@ def _customer_tuple(customer: str | Sequence[str] | None) -> tuple[str, ...]:
     return out
 
 
-def judge(
-    *,
-    customer: str | Sequence[str] | None,
-    reply: str,
-    language: str = "id",
-    context: SuggestContext | None = None,
-) -> ToneVerdict:
-    """Judge whether `reply` reads as curt, cold or brushing off, given what the customer wrote.
+class RuleFindings(NamedTuple):
+    """What the rules see in one pair: the learned layer's input and the verdict's reasons."""
 
-    Pure and deterministic: no I/O, no randomness, no global state beyond a token cache.
-    """
-    if not isinstance(reply, str):
-        raise TypeError("reply must be a string")
-    if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {sorted(LANGUAGES)}, not {language!r}")
+    info: CustomerInfo
+    reply: ReplyInfo
+    codes: list[str]
+    unanswered: list[Question]
+    by_ack: list[tuple[Question, str]]
+
+
+# A closing made only of these ("ok sip kak") is answered in kind by a bare "sip"; a closing that thanks,
+# praises or says "I'm paying now" is not.
+_MIRROR_CLOSING = lx.BARE_ACK | lx.HONORIFICS | lx.SOFTENERS | frozenset({"oke", "sip", "siap", "noted", "deh"})
+_REDIRECT_OPENERS = ln.REDIRECT_VERBS | ln.REDIRECT_PLACES | frozenset({"info", "tabel", "please"})
+
+
+def _opening_word(reply: ReplyInfo) -> str:
+    for t in reply.norm.tokens:
+        if t not in lx.GREETINGS and t not in lx.HONORIFICS:
+            return t
+    return ""
+
+
+def rule_findings(customer: str | Sequence[str] | None, reply: str) -> RuleFindings:
+    """The rule pass of `judge`: reason codes and the matched questions, before the learned layer."""
     info: CustomerInfo = analyze_customer(_customer_tuple(customer))
     rep = analyze_reply(reply)
     codes: list[str] = []
-    parts = len(info.questions)
 
     if not rep.norm.tokens and not rep.norm.emojis:
         codes.append("empty_reply")
     codes.extend(_cold_codes(rep))
 
     warm = rep.warmth_kinds > 0 or (rep.softener and rep.n_words >= 4)
+    only_acks = rep.tokens <= lx.BARE_ACK
+    cold_ack = only_acks and not rep.friendly_emoji and not rep.greeting and not rep.thanks and not rep.apology
     if not rep.norm.tokens and rep.norm.emojis:
         if not (info.closing and rep.friendly_emoji):
             codes.append("emoji_only")
     elif rep.norm.tokens and not info.closing:
-        only_acks = rep.tokens <= lx.BARE_ACK
-        if only_acks and not rep.friendly_emoji and not rep.greeting and not rep.thanks and not rep.apology:
+        if cold_ack:
             codes.append("bare_ack")
         elif not warm and rep.n_words <= 5:
             codes.extend(("no_warmth", "too_short"))
         elif rep.n_words <= 2 and info.n_words >= 15 and info.questions:
             codes.append("too_short")
+    elif rep.norm.tokens and cold_ack and not info.tokens <= _MIRROR_CLOSING:
+        # "ok" to "makasih kak" or to "aku transfer sekarang ya": the customer gave something, got nothing.
+        codes.append("bare_ack")
 
     unanswered: list[Question] = []
     by_ack: list[tuple[Question, str]] = []
@@ -216,32 +233,133 @@ def judge(
     elif info.questions and "emoji_only" in codes:
         unanswered = list(info.questions)
 
-    hard = [c for c in codes if c not in ("no_warmth", "too_short") or "too_short" in codes]
-    terse = bool(hard)
-    if terse:
+    rt = rep.tokens
+    if (info.questions or info.complaint) and rep.n_words <= 12 and _opening_word(rep) in _REDIRECT_OPENERS:
+        if not rt.isdisjoint(ln.REDIRECT_PLACES) and not rep.apology:
+            codes.append("redirect_only")
+    defect = info.complaint or not info.tokens.isdisjoint(ln.DEFECT)
+    if defect and not info.closing and rep.norm.tokens and not rep.apology and rt.isdisjoint(ln.EMPATHY):
+        codes.append("complaint_no_apology")
+    if info.questions and rep.n_words <= 4 and not info.tokens.isdisjoint(ln.SAFETY):
+        codes.append("safety_flat")
+
+    return RuleFindings(info, rep, codes, unanswered, by_ack)
+
+
+def rules_say_terse(codes: list[str]) -> bool:
+    """The first judge's decision, from the rules alone (used when no learned weights are shipped)."""
+    return "too_short" in codes or any(c in _HARD or c.startswith("question_unanswered") for c in codes)
+
+
+# Codes the rules have always decided on by themselves (the first judge); the newer ones are evidence
+# for the learned layer only.
+_HARD = frozenset(_WEIGHTS) - {"no_warmth", "too_short"}
+
+
+def _rule_score(f: RuleFindings) -> float:
+    """The first judge's score, used when no learned weights are shipped."""
+    rep, codes = f.reply, f.codes
+    if rules_say_terse(codes):
         total = 0.0
         for c in codes:
             total += _WEIGHTS.get(c, 0.0)
-        if unanswered:
-            total += 0.6 * len(unanswered) / max(1, parts)
+        if f.unanswered:
+            total += 0.6 * len(f.unanswered) / max(1, len(f.info.questions))
         total -= 0.03 * rep.warmth_kinds
-        score = round(min(1.0, max(THRESHOLD + 0.05, total)), 3)
-    else:
-        score = 0.3 - 0.07 * rep.warmth_kinds + (0.1 if rep.n_words < 4 else 0.0) + (0.0 if warm else 0.12)
-        score = round(min(THRESHOLD - 0.05, max(0.0, score)), 3)
-        codes = []
+        return round(min(1.0, max(THRESHOLD + 0.05, total)), 3)
+    warm = rep.warmth_kinds > 0 or (rep.softener and rep.n_words >= 4)
+    score = 0.3 - 0.07 * rep.warmth_kinds + (0.1 if rep.n_words < 4 else 0.0) + (0.0 if warm else 0.12)
+    return round(min(THRESHOLD - 0.05, max(0.0, score)), 3)
 
-    ack_text = " ".join(reply.split())[:24].lower() if "bare_ack" in codes else ""
-    reasons = tuple([reason(c, language, ack=ack_text, parts=parts) for c in codes])
-    text = ""
-    if terse:
-        text = suggestion(
-            reply=reply,
-            info=info,
-            codes=tuple(codes),
-            answered=tuple(by_ack),
-            unanswered=tuple(unanswered),
-            language=language,
-            context=context,
-        )
-    return ToneVerdict(terse=terse, score=score, reasons=reasons, suggestion=text, codes=tuple(codes))
+
+def _learned_code(f: RuleFindings) -> str:
+    """A reason for a reply the learned layer finds curt where no rule fired."""
+    for code in ("complaint_no_apology", "redirect_only", "safety_flat"):
+        if code in f.codes:
+            return code
+    return "cold_tone"
+
+
+# The rule's categorical cases stay terse whatever the learned layer says: a cold, defensive or
+# lecturing phrase "at any length", and a question of a kind whose answer the rules can check (a price
+# needs an amount) left wholly unanswered, unless the layer is all but sure the reply is fine.
+_FLOOR_CODES = frozenset({"blames_customer", "lecturing", "dismissive", "cold_emoji", "empty_reply", "emoji_only"})
+_FLOOR_TOPICS = frozenset({"price", "shipping", "payment", "howto", "general", "size"})
+UNANSWERED_FLOOR = 0.1
+
+
+def _floored(f: RuleFindings, score: float) -> bool:
+    if not _FLOOR_CODES.isdisjoint(f.codes):
+        return True
+    questions = f.info.questions
+    return (
+        score >= UNANSWERED_FLOOR
+        and bool(questions)
+        and len(f.unanswered) == len(questions)
+        and all(q.topic in _FLOOR_TOPICS for q in f.unanswered)
+    )
+
+
+def decide(f: RuleFindings, probability: float) -> tuple[float, bool]:
+    """(score, terse) from the learned layer's probability and the rules' categorical cases."""
+    score = round(probability, 3)
+    if score >= THRESHOLD:
+        return score, True
+    if _floored(f, score):
+        return max(score, THRESHOLD + 0.05), True
+    return score, False
+
+
+def _load_layer() -> ln.Weights | None:
+    try:
+        return ln.load_weights()
+    except FileNotFoundError:
+        return None
+
+
+LAYER: ln.Weights | None = _load_layer()
+
+
+def judge(
+    *,
+    customer: str | Sequence[str] | None,
+    reply: str,
+    language: str = "id",
+    context: SuggestContext | None = None,
+) -> ToneVerdict:
+    """Judge whether `reply` reads as curt, cold or brushing off, given what the customer wrote.
+
+    Pure and deterministic: no I/O, no randomness, no global state beyond token caches.
+    """
+    if not isinstance(reply, str):
+        raise TypeError("reply must be a string")
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {sorted(LANGUAGES)}, not {language!r}")
+    f = rule_findings(customer, reply)
+    codes = f.codes
+    layer = LAYER
+    if layer is None:
+        score = _rule_score(f)
+        terse = rules_say_terse(codes)
+    elif not _FLOOR_CODES.isdisjoint(codes):
+        # Terse whatever the layer says (see _floored); the rules' own score says how curt.
+        score, terse = _rule_score(f), True
+    else:
+        score, terse = decide(f, ln.probability(ln.logit(layer, f.info, f.reply, codes, len(f.unanswered))))
+    if not terse:
+        return ToneVerdict(terse=False, score=score, reasons=(), suggestion="", codes=())
+    # "no_warmth" only ever comes with "too_short"; a verdict of the learned layer alone gets its own code.
+    shown = tuple(codes) or (_learned_code(f),)
+    parts = len(f.info.questions)
+    ack_text = " ".join(reply.split())[:24].lower() if "bare_ack" in shown else ""
+    reasons = tuple([reason(c, language, ack=ack_text, parts=parts) for c in shown])
+    text = suggestion(
+        reply=reply,
+        info=f.info,
+        codes=shown,
+        answered=tuple(f.by_ack),
+        unanswered=tuple(f.unanswered),
+        language=language,
+        context=context,
+    )
+    return ToneVerdict(terse=True, score=score, reasons=reasons, suggestion=text, codes=shown)

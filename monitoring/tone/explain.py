@@ -49,6 +49,10 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "lecturing": "menggurui pelanggan (mis. 'baca deskripsi', 'kan sudah dibilang')",
         "dismissive": "nada ketus atau menyepelekan pelanggan",
         "cold_emoji": "emoji yang terkesan kesal",
+        "redirect_only": "hanya menyuruh melihat sendiri (size chart, deskripsi), pertanyaannya tidak dijawab",
+        "complaint_no_apology": "keluhan dijawab tanpa permintaan maaf atau empati",
+        "safety_flat": "pertanyaan soal keamanan/alergi dijawab datar tanpa penjelasan",
+        "cold_tone": "nada dingin atau kaku untuk pesan pelanggan ini",
     },
     "en": {
         "empty_reply": "the reply is empty",
@@ -66,6 +70,10 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "lecturing": "lectures the customer (e.g. 'read the description')",
         "dismissive": "dismissive or curt tone",
         "cold_emoji": "an annoyed-looking emoji",
+        "redirect_only": "only tells the customer to look it up; the question is not answered",
+        "complaint_no_apology": "a complaint answered with no apology or empathy",
+        "safety_flat": "a safety or allergy question answered flatly, with no explanation",
+        "cold_tone": "a cold or stiff tone for what the customer wrote",
     },
 }
 

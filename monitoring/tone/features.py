@@ -27,6 +27,7 @@ class CustomerInfo(NamedTuple):
     complaint: bool
     n_words: int
     salam: bool
+    tokens: frozenset[str]  # every token the customer wrote (the learned layer reads them)
 
 
 class ReplyInfo(NamedTuple):
@@ -47,6 +48,7 @@ class ReplyInfo(NamedTuple):
     content_count: int
     leading_acks: tuple[str, ...]
     template: bool
+    answer_seq: tuple[str, ...]  # the tokens outside template sentences, in order
 
 
 def _is_question(tokens: tuple[str, ...], toks: frozenset[str], asks: bool) -> tuple[bool, bool]:
@@ -151,6 +153,7 @@ def analyze_customer(messages: tuple[str, ...]) -> CustomerInfo:
     complaint = salam = closing = False
     last_norm: NormText | None = None
     last_qs: list[Question] = []
+    seen: set[str] = set()
     for message in messages:
         if not message or message.isspace():
             continue
@@ -159,6 +162,7 @@ def analyze_customer(messages: tuple[str, ...]) -> CustomerInfo:
         last_qs = _questions(norm)
         questions.extend(last_qs)
         n_words += len(norm.tokens)
+        seen.update(norm.tokens)
         if not complaint:
             complaint = not lx.COMPLAINT_WORDS.isdisjoint(norm.tokens)
         if not salam:
@@ -180,6 +184,7 @@ def analyze_customer(messages: tuple[str, ...]) -> CustomerInfo:
         complaint=complaint and bool(questions or n_words > 3),
         n_words=n_words,
         salam=salam,
+        tokens=frozenset(seen),
     )
 
 
@@ -191,11 +196,13 @@ def analyze_reply(text: str) -> ReplyInfo:
     if template:
         answer = set()
     leading: list[str] = []
+    seq: list[str] = []
     for clause in norm.clauses:
         if template:
             if lx.TEMPLATE.search(" ".join(clause.tokens), clause.tokset):
                 continue
             answer.update(clause.tokens)  # type: ignore[union-attr]
+            seq.extend(clause.tokens)
         for t in clause.tokens:
             if t in lx.GREETINGS or t in lx.HONORIFICS:
                 continue
@@ -235,6 +242,7 @@ def analyze_reply(text: str) -> ReplyInfo:
         content_count=len(answer.difference(lx.NON_CONTENT)),
         leading_acks=tuple(leading),
         template=template,
+        answer_seq=tuple(seq) if template else norm.tokens,
     )
 
 

@@ -145,7 +145,7 @@ INVITATION: Final = _words(
 )
 SOFTENERS: Final = _words("ya nggih dong deh kok hehe yuk nih lho loh kakak")
 FRIENDLY_EMOJI: Final = frozenset(
-    "😊🙏🥰❤😍😁😀😃😄😆🤗☺💕💖💗💞🌸✨🙂👍😉🤩💐🌷🫶👌🥳🎉💛💙💚💜🧡🤍😇😘😚🙌👋😅🤭🌹💝🫰🤝💯🔥😋☀🌼"
+    "😊🙏🥰❤😍😁😀😃😄😆🤗☺💕💖💗💞🌸✨🙂👍😉🤩💐🌷🫶👌🥳🎉💛💙💚💜🧡🤍😇😘😚🙌👋😅🤭🌹💝🫰🤝💯🔥😋☀🌼🌶🍯🍪🎂🍰☕🍱🌴✈📦🎮🐰💄🔧🖤🥹📸🧘🚗🍀🌟⭐💐🎁🛍🧁🍩🥳👏🤙"
 )
 COLD_EMOJI: Final = frozenset("🙄😒😤😑😡🤬🖕😠😐")
 FRIENDLY_EMOTICONS: Final = _words(":) :-) :d =) ;) :p <3 :3")
@@ -160,7 +160,7 @@ BARE_ACK: Final = _words(
 ANSWER_ACKS: Final = _words(
     "iya ya bisa ada ready sudah belum tidak yes no boleh aman cocok muat original asli open buka tentu "
     "pasti sure betul benar masih tersedia available gratis baru halal sorry maaf unfortunately habis "
-    "kosong untuk of absolutely definitely"
+    "kosong untuk of absolutely definitely gapapa"
 )
 
 # --- customer closings --------------------------------------------------------------------------------
@@ -307,7 +307,7 @@ _W = r"(?:\w+ )"
 BLAME: Final = Phrases(
     r"\b(?:"
     r"salah (?:kak|kamu|anda|sendiri|customer|pembeli|agan|sis|situ)(?: sendiri)?"
-    r"|(?:kak|kamu|anda|situ)(?: sendiri)? (?:yang )?salah"
+    r"|(?:kamu|anda|situ)(?: sendiri)? (?:yang )?salah|kak(?: sendiri)? yang salah"
     r"|(?:berarti|pasti|itu) (?:\w+ )?(?:salah|keliru) (?:kak|kamu|anda|sendiri)"
     r"|penyimpanan\w* (?:\w+ )?salah|salah (?:simpan|pakai|penyimpanan|pilih)"
     r"|bukan salah (?:kami|kita|toko|saya|seller|penjual)"
@@ -316,7 +316,8 @@ BLAME: Final = Phrases(
     r"|you (?:chose|picked|ordered|selected) (?:\w+ ){0,3}(?:yourself|wrong)"
     r"|your (?:own )?(?:fault|mistake|problem)"
     r"|not our (?:fault|problem|responsibility|mistake)"
-    r"|you should (?:have|ve)|you didnt (?:read|check)"
+    r"|you should (?:have|ve) (?:read|checked|chosen|picked|ordered|asked|measured|looked|known)"
+    r"|you didnt (?:read|check|mention|measure)"
     r")\b"
 )
 LECTURE: Final = Phrases(

@@ -215,9 +215,19 @@ def test_warm_short_replies_are_not_terse(customer: str, reply: str) -> None:
     assert v.score < 0.5 and v.suggestion == "" and v.codes == () and v.reasons == ()
 
 
-@pytest.mark.parametrize(("customer", "reply"), [("ok makasih", "ok"), ("oke kak makasih", "y"), ("ok sip kak", "sip")])
-def test_plain_thank_you_closing_needs_little(customer: str, reply: str) -> None:
+@pytest.mark.parametrize(
+    ("customer", "reply"),
+    [("ok sip kak", "sip"), ("ok kak", "🙏"), ("ok makasih", "sama2 kak 😊"), ("oke deh kak", "oke kak 😊")],
+)
+def test_a_plain_closing_is_answered_in_kind(customer: str, reply: str) -> None:
     assert not judge(customer=customer, reply=reply).terse
+
+
+@pytest.mark.parametrize(("customer", "reply"), [("ok makasih", "ok"), ("oke kak makasih", "y"), ("mksh min", "k")])
+def test_a_bare_token_to_a_thank_you_is_terse(customer: str, reply: str) -> None:
+    # Issue 16: the customer gave thanks and got nothing back.
+    v = judge(customer=customer, reply=reply)
+    assert v.terse and "bare_ack" in v.codes
 
 
 def test_effusive_thanks_is_not_a_plain_closing() -> None:
@@ -402,3 +412,114 @@ def test_canon_of_a_delimiter_does_not_change_how_text_splits() -> None:
     n = normalize("iya kak. ready?")
     assert [c.tokens for c in n.clauses] == [("iya", "kak"), ("ready",)]
     assert n.clauses[1].asks
+
+
+# --- the kinds issue 16 lists (hand examples, none of them a labelled pair) -------------------------------------
+ISSUE_16_CURT = [
+    pytest.param(["makasih ya kak, udah nyampe dengan selamat"], "ok", id="bare-ok-to-thanks"),
+    pytest.param(["aku transfer sekarang ya"], "k", id="bare-k-to-paying-now"),
+    pytest.param(["thanks a lot, love it!"], "k", id="bare-k-to-thanks-en"),
+    pytest.param(
+        ["kak sudah saya bayar, kapan dikirim ya?"],
+        "Pembayaran sudah kami terima. Barang dikirim sesuai antrean.",
+        id="cold-complete-sentences",
+    ),
+    pytest.param(
+        ["Hi, did my payment go through?"], "Payment confirmed. Shipping follows the queue.", id="cold-complete-en"
+    ),
+    pytest.param(
+        ["kak aku lingkar pinggang 72, muat ukuran S ga?"], "Cek size chart di foto terakhir.", id="redirect-fit"
+    ),
+    pytest.param(["is the linen thick or see-through?"], "See the product description.", id="redirect-fabric-en"),
+    pytest.param(
+        ["kak tasnya sobek di jahitan"],
+        "Itu karena kakak isi terlalu berat, tas kami kuat kok.",
+        id="blames-for-defect",
+    ),
+    pytest.param(["the blender jar cracked on day two"], "You must have put boiling water in it.", id="blames-en"),
+    pytest.param(
+        ["kak sepatu yang datang dua-duanya kiri"],
+        "Halo kak! Terima kasih sudah menghubungi Toko Sepatu Kita 😊 Ada yang bisa kami bantu?",
+        id="greeting-template-ignores-problem",
+    ),
+    pytest.param(
+        ["my order came without the charger"],
+        "Hi! Thanks for reaching out 👋 How can we help you today?",
+        id="canned-message-ignores-problem-en",
+    ),
+    pytest.param(
+        ["kak kemejanya bolong padahal baru dateng"],
+        "Terima kasih atas masukannya kak. Semua produk kami melewati pengecekan kualitas sebelum dikirim dan kami "
+        "selalu berusaha memberikan yang terbaik bagi pelanggan.",
+        id="long-deflection",
+    ),
+    pytest.param(
+        ["The parcel was soaked and the book inside is ruined"],
+        "Thank you for your message. Packages are handled by third-party couriers once they leave our warehouse. "
+        "We always strive to provide the best service to our customers.",
+        id="long-deflection-en",
+    ),
+    pytest.param(
+        ["kak lotion ini ada wanginya? aku alergi parfum. aman buat bayi juga?"], "Aman buat bayi.", id="flat-allergy"
+    ),
+    pytest.param(["Is this safe for my toddler? He's allergic to dairy"], "Yes.", id="flat-allergy-en"),
+]
+ISSUE_16_WARM = [
+    pytest.param(["kak bayarnya nanti malem gpp kan?"], "gpp kak, ditunggu ya 😊", id="slang-warm"),
+    pytest.param(
+        ["kak aku ambil besok aja ya, lg di luar kota wkwk"],
+        "siap kak, kami simpenin sampe besok ya 😊",
+        id="slang-warm-2",
+    ),
+    pytest.param(["can i pay tmrw instead lol"], "sure thing, we'll hold it till tomorrow 😊", id="slang-warm-en"),
+    pytest.param(["ok thank you, I'll check out later"], "Great, thanks! 😊", id="proportionate-closing-en"),
+    pytest.param(["makasih kak infonya"], "sama-sama kak 😊", id="proportionate-closing"),
+    pytest.param(
+        ["kak yang abu ready?", "ongkir ke Depok berapa?"],
+        "Ready kak yang abu 😊\nOngkir ke Depok Rp10.000 ya kak",
+        id="second-question-answered-in-the-next-message",
+    ),
+    pytest.param(
+        ["Is the blue one in stock? How long is delivery to Bandung?"],
+        "Yes, blue is in stock 😊\nDelivery to Bandung takes 2 days.",
+        id="second-question-answered-in-the-next-message-en",
+    ),
+]
+
+
+def _labelled_pairs() -> set[tuple[tuple[str, ...], str]]:
+    from monitoring.tone.split import load_pool
+
+    return {(tuple(r["customer"]), r["reply"]) for r in load_pool()}
+
+
+@pytest.mark.parametrize(("customer", "reply"), ISSUE_16_CURT)
+def test_issue_16_curt_kinds_are_terse(customer: list[str], reply: str) -> None:
+    assert (tuple(customer), reply) not in _labelled_pairs()
+    v = judge(customer=customer, reply=reply)
+    assert v.terse, v.score
+    assert v.codes and len(v.codes) == len(v.reasons)
+
+
+@pytest.mark.parametrize(("customer", "reply"), ISSUE_16_WARM)
+def test_issue_16_warm_kinds_are_not_flagged(customer: list[str], reply: str) -> None:
+    assert (tuple(customer), reply) not in _labelled_pairs()
+    v = judge(customer=customer, reply=reply)
+    assert not v.terse, v.codes
+    assert v.codes == () and v.reasons == () and v.suggestion == ""
+
+
+def test_a_flat_answer_to_an_allergy_question_names_the_reason() -> None:
+    v = judge(customer="kak lotion ini ada wanginya? aku alergi parfum. aman buat bayi juga?", reply="Aman buat bayi.")
+    assert "safety_flat" in v.codes
+    assert "pertanyaan soal keamanan/alergi dijawab datar tanpa penjelasan" in v.reasons
+
+
+def test_a_redirect_names_the_reason_in_english_too() -> None:
+    v = judge(
+        customer="kak aku lingkar pinggang 72, muat ukuran S ga?",
+        reply="Cek size chart di foto terakhir.",
+        language="en",
+    )
+    assert "redirect_only" in v.codes
+    assert "only tells the customer to look it up; the question is not answered" in v.reasons
