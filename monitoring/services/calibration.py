@@ -17,7 +17,7 @@ the shop's own verdicts: no shop's feedback changes another's judge.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from monitoring.models import Alert, AlertFeedback, ReplyMeasurement
 from monitoring.tone import ToneVerdict
@@ -77,4 +77,4 @@ def verdict_calibrate(*, verdict: ToneVerdict, shop_id: int) -> ToneVerdict:
     threshold = tone_threshold(shop_id=shop_id)
     if verdict.score >= threshold.value:
         return verdict
-    return replace(verdict, terse=False, reasons=(), suggestion="", codes=())
+    return verdict.replaced(terse=False, reasons=(), suggestion="", codes=())

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 from monitoring.tone import learned as ln
 from monitoring.tone import lexicon as lx
@@ -40,15 +39,73 @@ _WEIGHTS: dict[str, float] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
 class ToneVerdict:
-    """Result of `judge`. `codes` are stable identifiers; `reasons` are the same findings in words."""
+    """Result of `judge`. `codes` are stable identifiers; `reasons` are the same findings in words.
+
+    Immutable. The suggestion is written when first read: most verdicts are stored as a measurement
+    and never shown, and writing one costs about a fifth of a judgement.
+    """
+
+    __slots__ = ("_suggest", "_suggestion", "codes", "reasons", "score", "terse")
 
     terse: bool
     score: float
     reasons: tuple[str, ...]
-    suggestion: str
     codes: tuple[str, ...]
+    _suggestion: str | None
+    _suggest: Callable[[], str] | None
+
+    def __init__(
+        self,
+        *,
+        terse: bool,
+        score: float,
+        reasons: tuple[str, ...],
+        codes: tuple[str, ...],
+        suggestion: str | None = None,
+        suggest: Callable[[], str] | None = None,
+    ) -> None:
+        for name, value in (("terse", terse), ("score", score), ("reasons", reasons), ("codes", codes)):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_suggestion", suggestion if suggestion is not None or suggest else "")
+        object.__setattr__(self, "_suggest", suggest)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"ToneVerdict is immutable: cannot set {name}")
+
+    @property
+    def suggestion(self) -> str:
+        if self._suggestion is None:
+            text = self._suggest() if self._suggest is not None else ""
+            object.__setattr__(self, "_suggestion", text)
+            object.__setattr__(self, "_suggest", None)
+        return str(self._suggestion)
+
+    def replaced(self, **changes: Any) -> ToneVerdict:
+        """A copy with `changes` (terse, score, reasons, codes, suggestion)."""
+        values: dict[str, Any] = {
+            "terse": self.terse,
+            "score": self.score,
+            "reasons": self.reasons,
+            "codes": self.codes,
+            "suggestion": self.suggestion,
+        }
+        values.update(changes)
+        return ToneVerdict(**values)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ToneVerdict):
+            return NotImplemented
+        return self.as_dict() == other.as_dict()
+
+    def __hash__(self) -> int:
+        return hash((self.terse, self.score, self.reasons, self.codes))
+
+    def __repr__(self) -> str:
+        return (
+            f"ToneVerdict(terse={self.terse!r}, score={self.score!r}, reasons={self.reasons!r}, "
+            f"suggestion={self.suggestion!r}, codes={self.codes!r})"
+        )
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -353,13 +410,15 @@ def judge(
     parts = len(f.info.questions)
     ack_text = " ".join(reply.split())[:24].lower() if "bare_ack" in shown else ""
     reasons = tuple([reason(c, language, ack=ack_text, parts=parts) for c in shown])
-    text = suggestion(
-        reply=reply,
-        info=f.info,
-        codes=shown,
-        answered=tuple(f.by_ack),
-        unanswered=tuple(f.unanswered),
-        language=language,
-        context=context,
-    )
-    return ToneVerdict(terse=True, score=score, reasons=reasons, suggestion=text, codes=shown)
+    def suggest() -> str:
+        return suggestion(
+            reply=reply,
+            info=f.info,
+            codes=shown,
+            answered=tuple(f.by_ack),
+            unanswered=tuple(f.unanswered),
+            language=language,
+            context=context,
+        )
+
+    return ToneVerdict(terse=True, score=score, reasons=reasons, codes=shown, suggest=suggest)
