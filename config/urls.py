@@ -5,6 +5,9 @@ from drf_spectacular.views import SpectacularSwaggerView
 from inbox.api.schema import SerialSpectacularAPIView
 from inbox.webhooks import webhook
 
+# API paths answer an unmatched URL as JSON, like every other API error (inbox/api/errors.py).
+handler404 = "inbox.api.errors.not_found"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("webhooks/<slug:platform>/", webhook, name="webhook"),

@@ -3,7 +3,10 @@
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
+
+from inbox.api.schema_components import ERROR_COMPONENTS
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -27,12 +30,15 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "inbox",
     "monitoring",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "inbox.csp.BalasCSPMiddleware",
     # Refuses oversized bodies (413) before anything reads them.
     "inbox.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -183,7 +189,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Documents every operation's error answers (inbox/api/autoschema.py).
+    "DEFAULT_SCHEMA_CLASS": "inbox.api.autoschema.BalasAutoSchema",
+    # JSON bodies only: form and multipart bodies cannot carry the nested objects the API takes
+    # (a channel's secrets, a pushed message's contact), so they get 415, as the schema says. A
+    # view that takes a file sets its own parser_classes (and the schema follows).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     # Limit/offset with bounds PostgreSQL accepts: a huge ?limit= or ?offset= was a 500.
     "DEFAULT_PAGINATION_CLASS": "inbox.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -207,6 +218,32 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "inbox.models.Message.Status",
         "ConversationStatusEnum": "inbox.models.Conversation.Status",
         "MessageKindEnum": "inbox.models.Message.Kind",
+    },
+    # A required text field refuses "" (DRF's allow_blank=False): the schema says so (minLength 1).
+    "ENFORCE_NON_BLANK_FIELDS": True,
+    # The error bodies every operation documents (inbox/api/autoschema.py).
+    "APPEND_COMPONENTS": {"schemas": ERROR_COMPONENTS},
+}
+
+# Enforced, not report-only: no inline script, handler or style anywhere (pages load their code
+# from static/; htmx runs with allowEval off and no injected indicator <style>, see base.html).
+# tests/browser/test_csp.py visits every page and fails on any violation.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Attachment images and avatars live on each platform's CDN (hosts vary by platform and
+        # region), so any https image; data: for the SVG icons in Swagger UI's stylesheet. An
+        # image cannot run code.
+        "img-src": [SELF, "https:", "data:"],
+        # inbox.csp adds ws:// and wss:// of the request's own host for /ws/inbox/.
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
     },
 }
 
