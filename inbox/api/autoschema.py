@@ -15,19 +15,43 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import force_instance
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
+from inbox.api.fields import AtLeastOneFieldSerializer
 from inbox.api.schema_components import ERROR_DETAIL, VALIDATION_ERROR
 
 _BODY_METHODS = ("POST", "PUT", "PATCH")
+# Any text without the NUL character.
+NO_NUL = "^[^\\x00]*$"
 
 
 class BalasAutoSchema(AutoSchema):
+    def _get_request_body(self, direction: Any = "request") -> Any:
+        body = super()._get_request_body(direction)
+        # A body that must change something cannot be left out either (a PATCH without a body is a 400).
+        if body is not None and isinstance(force_instance(self.get_request_serializer()), AtLeastOneFieldSerializer):
+            body["required"] = True
+        return body
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         for code, description, ref in self._error_responses():
             responses.setdefault(code, {"description": description, "content": _json(ref)})
         return responses
+
+    def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
+        super()._insert_field_validators(field, schema)
+        # DRF's CharField refuses the NUL character (PostgreSQL text cannot hold it): the schema says so.
+        # Added after drf-spectacular's own validators: it wraps a blank-allowing field that has a
+        # pattern in oneOf [pattern, empty], and "" would match both.
+        if (
+            isinstance(field, serializers.CharField)
+            and schema.get("type") == "string"
+            and not {"pattern", "format", "enum"} & set(schema)
+        ):
+            schema["pattern"] = NO_NUL
 
     def _error_responses(self) -> list[tuple[str, str, str]]:
         takes_body = self.method in _BODY_METHODS and self.get_request_serializer() is not None
@@ -53,7 +77,7 @@ def _json(ref: str) -> dict[str, Any]:
 
 
 class AtLeastOneFieldExtension(OpenApiSerializerExtension):
-    target_class = "inbox.api.serializers.AtLeastOneFieldSerializer"
+    target_class = "inbox.api.fields.AtLeastOneFieldSerializer"
     match_subclasses = True
 
     def map_serializer(self, auto_schema: Any, direction: Any) -> Any:

@@ -58,3 +58,13 @@ class ClosedSerializer(serializers.Serializer):
                     }
                 )
         return super().to_internal_value(data)
+
+
+class AtLeastOneFieldSerializer(serializers.Serializer):
+    # A PATCH body that must change something: `{}` is a 400, and the schema says `minProperties: 1`
+    # (inbox.api.autoschema.AtLeastOneFieldExtension). No docstring: subclasses' would inherit it.
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError(f"Send at least one of: {', '.join(self.fields)}.")
+        return attrs

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from inbox.api.extensions import message_fields
-from inbox.api.fields import StrictCharField, StrictIntegerField, StrictQuerySerializer
+from inbox.api.fields import AtLeastOneFieldSerializer, StrictCharField, StrictIntegerField, StrictQuerySerializer
 from inbox.models import Channel, Conversation, Message, Platform
 from inbox.serializers import ConversationEventSerializer, MessageSerializer
 
@@ -103,16 +101,6 @@ class ConversationListQuerySerializer(StrictQuerySerializer):
         validators=[RegexValidator(r"^(me|none|[1-9][0-9]{0,17})$", 'must be a member id, "me" or "none"')],
         help_text='A member id, "me" or "none" (unassigned).',
     )
-
-
-class AtLeastOneFieldSerializer(serializers.Serializer):
-    # A PATCH body that must change something: `{}` is a 400, and the schema says `minProperties: 1`
-    # (inbox.api.autoschema.AtLeastOneFieldExtension). No docstring: subclasses' would inherit it.
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not attrs:
-            raise serializers.ValidationError(f"Send at least one of: {', '.join(self.fields)}.")
-        return attrs
 
 
 class ConversationPatchSerializer(AtLeastOneFieldSerializer):

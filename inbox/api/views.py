@@ -46,6 +46,7 @@ from inbox.services import (
     conversation_mark_read,
     conversation_status_set,
     message_push,
+    push_sent_at_check,
     reply_retry,
     reply_send,
 )
@@ -113,6 +114,7 @@ class ChannelMessagePushView(APIView):
         responses={
             201: MessageDetailSerializer,
             200: OpenApiResponse(MessageDetailSerializer, description="A duplicate external_id: nothing new stored"),
+            422: RULE_REFUSED,
         },
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -122,6 +124,10 @@ class ChannelMessagePushView(APIView):
         incoming = ChannelMessagePushSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
+        try:
+            push_sent_at_check(sent_at=data["sent_at"])
+        except DjangoValidationError as exc:
+            raise rule_errors(exc) from exc
         direction = data["direction"]
         normalized = NormalizedMessage(
             platform_message_id=data["external_id"],

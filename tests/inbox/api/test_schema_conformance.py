@@ -118,7 +118,8 @@ def _run(base: str, config: Path, token: str, tmp: Path, name: str, *filters: st
         str(report),
         *filters,
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=1500, check=False)
+    # cwd: schemathesis keeps a cache folder in the working directory.
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1500, check=False, cwd=tmp)
     output = result.stdout + result.stderr
     (tmp / f"schemathesis-{name}.log").write_text(output)
     assert report.exists(), output[-4000:]
