@@ -22,13 +22,14 @@ from typing import Any
 
 import pytest
 from django.contrib import admin
-from playwright.sync_api import Error as PlaywrightError
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from playwright.sync_api import Error as PlaywrightError
 
 from inbox.models import Member, QuickReply
 from monitoring.models import Alert
+from tests.browser.conftest import wait_js
 from tests.factories import (
     ChannelFactory,
     ContactFactory,
@@ -295,7 +296,7 @@ def test_the_inbox_still_works_under_the_policy(context_for, shop_pages) -> None
     assert conversation.status == "closed"
     # The language select submits its form from static/js/page.js (no inline onchange).
     page.select_option("#lang-select", "en")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    wait_js(page, "document.documentElement.lang === 'en'")
     assert not watcher.violations(page)
 
 
