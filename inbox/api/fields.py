@@ -43,8 +43,9 @@ class StrictQuerySerializer(serializers.Serializer):
 
 
 class ClosedSerializer(serializers.Serializer):
-    """A body object with only the declared keys: an unknown key is a 400 (DRF drops it quietly),
-    and the schema says `additionalProperties: false` (inbox.api.autoschema.ClosedSerializerExtension)."""
+    # A body object with only the declared keys: an unknown key is a 400 (DRF drops it quietly), and
+    # the schema says `additionalProperties: false` (inbox.api.autoschema.ClosedSerializerExtension).
+    # No docstring: the schema would show it as every subclass's description.
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
