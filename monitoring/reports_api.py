@@ -2,27 +2,62 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from inbox.api.errors import RULE_REFUSED, RuleRefused
+from inbox.api.fields import StrictQuerySerializer
+from inbox.api.schema_components import ERROR_DETAIL
 from inbox.permissions import IsShopOwner, calling_member
 from monitoring.reports import ReportParamError, report_filters_build, report_groups
 
 GROUP_BY_CHOICES = ("member", "channel", "day")
 
 
-class ResponseTimesQuerySerializer(serializers.Serializer):
-    since = serializers.CharField(required=False, allow_blank=True)
-    until = serializers.CharField(required=False, allow_blank=True)
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2})?)?$")
+
+
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "string", "format": "date"},
+            {"type": "string", "format": "date-time"},
+            {"type": "string", "maxLength": 0},
+        ]
+    }
+)
+class DayOrMomentField(serializers.CharField):
+    """A date (a whole day in the shop's time zone) or an ISO 8601 datetime (naive: the shop's local
+    time); blank is the default period. The shape is checked here (400); the period's rules
+    (since before until, at most the longest range) are the report's (422)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        text = str(super().to_internal_value(data))
+        if text:
+            try:
+                if not _MOMENT.match(text):
+                    raise ValueError(text)
+                date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text.upper())
+            except ValueError:
+                raise serializers.ValidationError("must be YYYY-MM-DD or an ISO 8601 datetime") from None
+        return text
+
+
+class ResponseTimesQuerySerializer(StrictQuerySerializer):
+    since = DayOrMomentField(required=False, allow_blank=True, help_text="YYYY-MM-DD or ISO 8601 datetime")
+    until = DayOrMomentField(required=False, allow_blank=True, help_text="YYYY-MM-DD or ISO 8601 datetime")
     group_by = serializers.ChoiceField(choices=GROUP_BY_CHOICES, default="member")
-    channel = serializers.IntegerField(required=False, min_value=1)
+    # The schema says what this validates (minimum 1): `channel=0` was documented as valid and refused.
+    channel = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="only this channel's replies"
+    )
 
 
 class ResponseTimeGroupSerializer(serializers.Serializer):
@@ -70,16 +105,13 @@ class ResponseTimesView(APIView):
             "zone; `until` includes that day) or an ISO 8601 datetime (naive = shop's local time; `until` is "
             "exclusive). Default: the last 7 days up to today."
         ),
-        parameters=[
-            OpenApiParameter("since", OpenApiTypes.STR, description="YYYY-MM-DD or ISO 8601 datetime"),
-            OpenApiParameter("until", OpenApiTypes.STR, description="YYYY-MM-DD or ISO 8601 datetime"),
-            OpenApiParameter("group_by", OpenApiTypes.STR, enum=list(GROUP_BY_CHOICES), default="member"),
-            OpenApiParameter("channel", OpenApiTypes.INT, description="only this channel's replies"),
-        ],
+        parameters=[ResponseTimesQuerySerializer],
         responses={
             200: ResponseTimesSerializer,
-            400: OpenApiResponse(description="a bad filter value: `{<parameter>: [<what is wrong>]}`"),
-            403: OpenApiResponse(description="not the shop's owner (admins and channel tokens are refused)"),
+            403: OpenApiResponse(
+                {"$ref": ERROR_DETAIL}, description="not the shop's owner (admins and channel tokens are refused)"
+            ),
+            422: RULE_REFUSED,
         },
         tags=["reports"],
     )
@@ -95,8 +127,8 @@ class ResponseTimesView(APIView):
                 until=params.get("until") or None,
                 channel=params.get("channel"),
             )
-        except ReportParamError as exc:
-            raise ValidationError({exc.param: [exc.message]}) from exc
+        except ReportParamError as exc:  # a rule of the period or another shop's channel
+            raise RuleRefused({exc.param: [exc.message]}) from exc
         group_by = params["group_by"]
         groups = report_groups(filters, [group_by])
         data = {

@@ -4,7 +4,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
+
+from inbox.api.schema_components import ERROR_COMPONENTS
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -30,6 +33,7 @@ INSTALLED_APPS = [
     "django_htmx",
     # The login lockout (configured below, extended in inbox/throttling.py).
     "axes",
+    "csp",
     "inbox",
     "monitoring",
 ]
@@ -38,6 +42,8 @@ MIDDLEWARE = [
     # REMOTE_ADDR from X-Forwarded-For only when the peer is a trusted proxy, before anything reads it.
     "inbox.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "inbox.csp.BalasCSPMiddleware",
     # Refuses oversized bodies (413) before anything reads them.
     "inbox.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -192,12 +198,6 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
-    # JSON with a depth limit and without NaN / Infinity (inbox/jsonbody.py): a 400, never a 500.
-    "DEFAULT_PARSER_CLASSES": [
-        "inbox.parsers.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
     # The client's address is REMOTE_ADDR as inbox.middleware.TrustedProxyMiddleware set it; with
     # the default (None) DRF keys anonymous throttling on whatever X-Forwarded-For a client sends.
     "NUM_PROXIES": 0,
@@ -206,7 +206,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Documents every operation's error answers (inbox/api/autoschema.py).
+    "DEFAULT_SCHEMA_CLASS": "inbox.api.autoschema.BalasAutoSchema",
+    # JSON bodies only: form and multipart bodies cannot carry the nested objects the API takes
+    # (a channel's secrets, a pushed message's contact), so they get 415, as the schema says. A
+    # view that takes a file sets its own parser_classes (and the schema follows). JSON with a depth
+    # limit and without NaN / Infinity (inbox/jsonbody.py): a 400, never a 500.
+    "DEFAULT_PARSER_CLASSES": ["inbox.parsers.BoundedJSONParser"],
     # Limit/offset with bounds PostgreSQL accepts: a huge ?limit= or ?offset= was a 500.
     "DEFAULT_PAGINATION_CLASS": "inbox.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -230,6 +236,32 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "inbox.models.Message.Status",
         "ConversationStatusEnum": "inbox.models.Conversation.Status",
         "MessageKindEnum": "inbox.models.Message.Kind",
+    },
+    # A required text field refuses "" (DRF's allow_blank=False): the schema says so (minLength 1).
+    "ENFORCE_NON_BLANK_FIELDS": True,
+    # The error bodies every operation documents (inbox/api/autoschema.py).
+    "APPEND_COMPONENTS": {"schemas": ERROR_COMPONENTS},
+}
+
+# Enforced, not report-only: no inline script, handler or style anywhere (pages load their code
+# from static/; htmx runs with allowEval off and no injected indicator <style>, see base.html).
+# tests/browser/test_csp.py visits every page and fails on any violation.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Attachment images and avatars live on each platform's CDN (hosts vary by platform and
+        # region), so any https image; data: for the SVG icons in Swagger UI's stylesheet. An
+        # image cannot run code.
+        "img-src": [SELF, "https:", "data:"],
+        # inbox.csp adds ws:// and wss:// of the request's own host for /ws/inbox/.
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
     },
 }
 

@@ -1,5 +1,7 @@
 """The OpenAPI document: how it describes Balas's token auth, and the view that serves it.
 
+The generator itself (error answers of every operation) is inbox/api/autoschema.py.
+
 drf-spectacular loads its optional extensions lazily and not thread-safely: two first requests at
 once (a threaded server, the demo's readiness probes) can fail with "'NoneType' object has no
 attribute 'startswith'" (tfranzel/drf-spectacular#1122). Schema requests are rare, so they wait

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from inbox.api.extensions import message_fields
+from inbox.api.fields import AtLeastOneFieldSerializer, StrictCharField, StrictIntegerField, StrictQuerySerializer
 from inbox.models import Channel, Conversation, Message, Platform
 from inbox.serializers import ConversationEventSerializer, MessageSerializer
+
+# Ids are bigint; 18 digits keep any id the query can carry below 2**63.
+_ID_MAX = 2**63 - 1
 
 
 class ChannelSerializer(serializers.ModelSerializer):
@@ -36,8 +39,8 @@ class ChannelCreatedSerializer(ChannelSerializer):
 
 class ChannelCreateSerializer(serializers.Serializer):
     platform = serializers.ChoiceField(choices=Platform.choices)
-    name = serializers.CharField(max_length=200)
-    account_id = serializers.CharField(
+    name = StrictCharField(max_length=200)
+    account_id = StrictCharField(
         max_length=128,
         required=False,
         allow_blank=True,
@@ -45,6 +48,7 @@ class ChannelCreateSerializer(serializers.Serializer):
         help_text="The platform's account id (phone_number_id, IG id, page id, shop_id); optional for `api`.",
     )
     secrets = serializers.DictField(
+        child=StrictCharField(allow_blank=True, trim_whitespace=False),
         required=False,
         default=dict,
         write_only=True,
@@ -55,15 +59,15 @@ class ChannelCreateSerializer(serializers.Serializer):
 
 
 class PushContactSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=128, help_text="The customer's id in your system.")
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    id = StrictCharField(max_length=128, help_text="The customer's id in your system.")
+    name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class ChannelMessagePushSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=255, help_text="Your id of this message; a repeat is a duplicate.")
+    external_id = StrictCharField(max_length=255, help_text="Your id of this message; a repeat is a duplicate.")
     contact = PushContactSerializer()
     direction = serializers.ChoiceField(choices=Message.Direction.choices)
-    text = serializers.CharField(max_length=65536, trim_whitespace=False)
+    text = StrictCharField(max_length=65536, trim_whitespace=False)
     sent_at = serializers.DateTimeField()
 
 
@@ -87,21 +91,34 @@ class ConversationSerializer(ConversationEventSerializer):
         fields = [*ConversationEventSerializer.Meta.fields, "last_inbound_at", "last_reply_at", "created_at"]
 
 
-class ConversationPatchSerializer(serializers.Serializer):
-    assignee = serializers.IntegerField(
-        required=False, allow_null=True, help_text="A member id of the shop, or null for nobody."
+class ConversationListQuerySerializer(StrictQuerySerializer):
+    """The list's query parameters, as validated and as the schema documents them."""
+
+    status = serializers.ChoiceField(choices=["waiting", "open", "closed", "all"], default="all")
+    channel = serializers.IntegerField(required=False, min_value=1, max_value=_ID_MAX, help_text="A channel id.")
+    assignee = serializers.CharField(
+        required=False,
+        validators=[RegexValidator(r"^(me|none|[1-9][0-9]{0,17})$", 'must be a member id, "me" or "none"')],
+        help_text='A member id, "me" or "none" (unassigned).',
+    )
+
+
+class ConversationPatchSerializer(AtLeastOneFieldSerializer):
+    """Assign, close or reopen: at least one of the fields."""
+
+    assignee = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=_ID_MAX,
+        help_text="A member id of the shop, or null for nobody.",
     )
     status = serializers.ChoiceField(choices=Conversation.Status.choices, required=False)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not attrs:
-            raise serializers.ValidationError("Send at least one of: assignee, status.")
-        return attrs
 
 
 class ReplyCreateSerializer(serializers.Serializer):
     # Blank or too long text is the reply rules' call (422 with the reason), not a shape error.
-    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    text = StrictCharField(allow_blank=True, trim_whitespace=False)
 
 
 class ErrorSerializer(serializers.Serializer):

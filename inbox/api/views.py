@@ -6,20 +6,22 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inbox.adapters.base import NormalizedMessage
+from inbox.api.errors import RULE_REFUSED, RuleRefused, rule_errors
 from inbox.api.extensions import message_fields_select_related
 from inbox.api.serializers import (
     ChannelCreatedSerializer,
     ChannelCreateSerializer,
     ChannelMessagePushSerializer,
     ChannelSerializer,
+    ConversationListQuerySerializer,
     ConversationPatchSerializer,
     ConversationSerializer,
     ErrorSerializer,
@@ -44,6 +46,7 @@ from inbox.services import (
     conversation_mark_read,
     conversation_status_set,
     message_push,
+    push_sent_at_check,
     reply_retry,
     reply_send,
 )
@@ -54,10 +57,6 @@ def _conversation(request: Request, pk: int) -> Conversation:
     if conversation is None:
         raise Http404
     return conversation
-
-
-def _service_errors(exc: DjangoValidationError) -> ValidationError:
-    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
 
 
 def _message_data(message: Message) -> dict[str, Any]:
@@ -84,7 +83,7 @@ class ChannelListCreateView(generics.ListCreateAPIView):
     @extend_schema(
         summary="Connect a channel (owner)",
         request=ChannelCreateSerializer,
-        responses={201: ChannelCreatedSerializer, 400: OpenApiResponse(description="A field is wrong or missing")},
+        responses={201: ChannelCreatedSerializer, 422: RULE_REFUSED},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incoming = ChannelCreateSerializer(data=request.data)
@@ -99,7 +98,7 @@ class ChannelListCreateView(generics.ListCreateAPIView):
                 secrets=data.get("secrets") or {},
             )
         except DjangoValidationError as exc:
-            raise _service_errors(exc) from exc
+            raise rule_errors(exc) from exc
         body = ChannelSerializer(channel).data
         body["token"] = token
         return Response(body, status=status.HTTP_201_CREATED)
@@ -115,7 +114,7 @@ class ChannelMessagePushView(APIView):
         responses={
             201: MessageDetailSerializer,
             200: OpenApiResponse(MessageDetailSerializer, description="A duplicate external_id: nothing new stored"),
-            400: OpenApiResponse(description="A field is wrong or missing"),
+            422: RULE_REFUSED,
         },
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -125,6 +124,10 @@ class ChannelMessagePushView(APIView):
         incoming = ChannelMessagePushSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
+        try:
+            push_sent_at_check(sent_at=data["sent_at"])
+        except DjangoValidationError as exc:
+            raise rule_errors(exc) from exc
         direction = data["direction"]
         normalized = NormalizedMessage(
             platform_message_id=data["external_id"],
@@ -141,8 +144,6 @@ class ChannelMessagePushView(APIView):
 
 # --- conversations ------------------------------------------------------------------------
 
-_STATUS_FILTERS = ("waiting", "open", "closed", "all")
-
 
 @extend_schema(tags=["conversations"])
 class ConversationListView(generics.ListAPIView):
@@ -151,51 +152,24 @@ class ConversationListView(generics.ListAPIView):
 
     @extend_schema(
         summary="The shop's conversations: waiting first (longest wait on top), then most recent",
-        parameters=[
-            OpenApiParameter("status", str, enum=list(_STATUS_FILTERS), description="Default: all."),
-            OpenApiParameter("channel", int, description="A channel id."),
-            OpenApiParameter("assignee", str, description='A member id, "me" or "none".'),
-        ],
+        parameters=[ConversationListQuerySerializer],
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
         member = calling_member(self.request)
-        params = self.request.query_params
-        errors: dict[str, str] = {}
-        status_filter = params.get("status", "all") or "all"
-        if status_filter not in _STATUS_FILTERS:
-            errors["status"] = f"must be one of: {', '.join(_STATUS_FILTERS)}"
-        channel_id = _int_param(params.get("channel"), "channel", errors)
-        assignee_raw = (params.get("assignee") or "").strip()
-        assignee_id: int | None = None
-        unassigned = False
-        if assignee_raw == "me":
-            assignee_id = member.pk
-        elif assignee_raw == "none":
-            unassigned = True
-        elif assignee_raw:
-            assignee_id = _int_param(assignee_raw, "assignee", errors, hint='a member id, "me" or "none"')
-        if errors:
-            raise ValidationError(errors)
+        query = ConversationListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        assignee_raw = params.get("assignee", "")
         return conversation_list(
             shop_id=member.shop_id,
-            status=status_filter,
-            channel_id=channel_id,
-            assignee_id=assignee_id,
-            unassigned=unassigned,
+            status=params["status"],
+            channel_id=params.get("channel"),
+            assignee_id=member.pk if assignee_raw == "me" else int(assignee_raw) if assignee_raw.isdigit() else None,
+            unassigned=assignee_raw == "none",
         )
-
-
-def _int_param(raw: str | None, name: str, errors: dict[str, str], hint: str = "an integer id") -> int | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        errors[name] = f"must be {hint}"
-        return None
 
 
 @extend_schema(tags=["conversations"])
@@ -209,7 +183,7 @@ class ConversationDetailView(APIView):
     @extend_schema(
         summary="Assign, close or reopen a conversation",
         request=ConversationPatchSerializer,
-        responses={200: ConversationSerializer, 400: OpenApiResponse(description="A field is wrong")},
+        responses={200: ConversationSerializer, 422: RULE_REFUSED},
     )
     def patch(self, request: Request, pk: int) -> Response:
         member = calling_member(request)
@@ -223,12 +197,12 @@ class ConversationDetailView(APIView):
                 if data["assignee"] is not None:
                     assignee = member_get(shop_id=member.shop_id, pk=data["assignee"])
                     if assignee is None:
-                        raise ValidationError({"assignee": "no member of this shop has this id"})
+                        raise RuleRefused({"assignee": ["no member of this shop has this id"]})
                 conversation = conversation_assign(conversation=conversation, assignee=assignee, by=member)
             if "status" in data:
                 conversation = conversation_status_set(conversation=conversation, status=data["status"], by=member)
         except DjangoValidationError as exc:
-            raise _service_errors(exc) from exc
+            raise rule_errors(exc) from exc
         return Response(ConversationSerializer(_conversation(request, pk)).data)
 
 

@@ -2,6 +2,7 @@
 
 from inbox.services.conversations import conversation_assign, conversation_mark_read, conversation_status_set
 from inbox.services.ingest import IngestResult, deliveries_ingest, message_ingest, message_push
+from inbox.services.push import push_sent_at_check
 from inbox.services.replies import ReplyRefused, reply_retry, reply_send
 from inbox.services.shops import (
     CHANNEL_REQUIRED_SECRETS,
@@ -26,6 +27,7 @@ __all__ = [
     "member_token_rotate",
     "message_ingest",
     "message_push",
+    "push_sent_at_check",
     "reply_retry",
     "reply_send",
     "shop_create",

@@ -4,12 +4,16 @@ the API and the settings page); these serializers describe and render."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import available_timezones
 
+from django.core.validators import RegexValidator
 from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from inbox.api.fields import ClosedSerializer, StrictCharField, StrictIntegerField, StrictQuerySerializer
 from monitoring.models import Alert, ShopPolicy
+from monitoring.services.policy import MAX_TARGET_S
 from monitoring.tone.localize import reasons_in
 
 
@@ -39,17 +43,44 @@ class PolicySerializer(serializers.ModelSerializer):
         }
 
 
-class PolicyPatchSerializer(serializers.Serializer):
-    """The PATCH body (every field optional); documented for the schema, checked by the service."""
-
-    first_reply_target_s = serializers.IntegerField(required=False, min_value=1)
-    reply_target_s = serializers.IntegerField(required=False, min_value=1)
-    warn_at_pct = serializers.IntegerField(required=False, min_value=1, max_value=99)
-    timezone = serializers.CharField(required=False)
-    business_hours = serializers.DictField(
+def _day_field() -> serializers.Field:
+    time = StrictCharField(validators=[RegexValidator(r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", "HH:MM")])
+    return serializers.ListField(
+        child=serializers.ListField(child=time, min_length=2, max_length=2),
         required=False,
-        child=serializers.ListField(child=serializers.ListField(child=serializers.CharField(), min_length=2)),
+        allow_null=True,
+        help_text='Opening ranges ["HH:MM", "HH:MM"]; left out or null: closed that day.',
     )
+
+
+class BusinessHoursSerializer(ClosedSerializer):
+    """Opening hours per weekday. The service's rules then: each range ends after it starts
+    (24:00 only as an end), ranges of a day do not overlap, some day is open (else 422)."""
+
+    mon = _day_field()
+    tue = _day_field()
+    wed = _day_field()
+    thu = _day_field()
+    fri = _day_field()
+    sat = _day_field()
+    sun = _day_field()
+
+
+class PolicyPatchSerializer(ClosedSerializer):
+    """The PATCH body (every field optional): its shape is checked here (400), the rules by the service (422)."""
+
+    first_reply_target_s = StrictIntegerField(required=False, min_value=1, max_value=MAX_TARGET_S)
+    reply_target_s = StrictIntegerField(required=False, min_value=1, max_value=MAX_TARGET_S)
+    warn_at_pct = StrictIntegerField(required=False, min_value=1, max_value=99)
+    timezone = serializers.ChoiceField(choices=sorted(available_timezones()), required=False)
+    business_hours = BusinessHoursSerializer(required=False)
+
+
+class AlertListQuerySerializer(StrictQuerySerializer):
+    """The alert list's filters, as validated and as the schema documents them (none: every kind, state)."""
+
+    kind = serializers.ChoiceField(choices=Alert.Kind.choices, required=False)
+    state = serializers.ChoiceField(choices=Alert.State.choices, required=False)
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -97,21 +128,24 @@ class AlertSerializer(serializers.ModelSerializer):
         return contact.name or contact.external_id
 
 
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 50}]})
+class CustomerMessagesField(serializers.JSONField):
+    """A string or a list of strings: what validate_customer below takes, as the schema says it."""
+
+
 class ToneCheckRequestSerializer(serializers.Serializer):
-    customer = serializers.JSONField(
+    customer = CustomerMessagesField(
         required=False,
         help_text="The customer's message, or a list of their messages (oldest first) the reply answers.",
     )
-    reply = serializers.CharField(allow_blank=False, trim_whitespace=False, max_length=4096)
-    conversation = serializers.IntegerField(
+    reply = StrictCharField(allow_blank=False, trim_whitespace=False, max_length=4096)
+    conversation = StrictIntegerField(
         required=False,
         min_value=1,
         help_text="The conversation the reply is for (of the caller's shop): its customer's name fills the suggestion.",
     )
 
     def validate_customer(self, value: Any) -> list[str]:
-        if value is None:
-            return []
         if isinstance(value, str):
             return [value]
         if isinstance(value, list) and all(isinstance(v, str) for v in value):

@@ -8,20 +8,22 @@ from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import get_language
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.fields import DateTimeField
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from inbox.api.errors import RULE_REFUSED, RuleRefused
 from inbox.permissions import IsShopMember, IsShopOwner, calling_member
 from inbox.selectors import conversation_get
 from monitoring.api.serializers import (
     AlertFeedbackRequestSerializer,
     AlertFeedbackSerializer,
+    AlertListQuerySerializer,
     AlertSerializer,
     NotificationPreferencesPatchSerializer,
     NotificationPreferencesSerializer,
@@ -33,7 +35,6 @@ from monitoring.api.serializers import (
     ToneCheckRequestSerializer,
     ToneCheckResponseSerializer,
 )
-from monitoring.models import Alert
 from monitoring.notifications import member_routing, routing_as_json
 from monitoring.selectors import alerts_visible
 from monitoring.services.alerts import alert_acknowledge
@@ -62,39 +63,31 @@ class PolicyView(APIView):
     @extend_schema(
         summary="Change reply targets, time zone or business hours (owner)",
         request=PolicyPatchSerializer,
-        responses={200: PolicySerializer},
+        responses={200: PolicySerializer, 422: RULE_REFUSED},
     )
     def patch(self, request: Request) -> Response:
+        # The shape (types, bounds, known fields and weekdays, HH:MM) is the schema's: 400.
+        PolicyPatchSerializer(data=request.data).is_valid(raise_exception=True)
         try:
             policy = policy_update(shop_id=calling_member(request).shop_id, data=request.data)
-        except PolicyError as exc:
-            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        except PolicyError as exc:  # a rule of the service (overlapping hours, a range ending before it starts)
+            raise RuleRefused(exc.errors) from exc
         return Response(PolicySerializer(policy).data)
-
-
-_KIND_PARAM = OpenApiParameter("kind", str, enum=[k for k, _ in Alert.Kind.choices])
-_STATE_PARAM = OpenApiParameter("state", str, enum=[s for s, _ in Alert.State.choices])
 
 
 class AlertListView(generics.ListAPIView):
     permission_classes = [IsShopMember]
     serializer_class = AlertSerializer
 
-    @extend_schema(summary="Alerts the caller may see, newest first", parameters=[_KIND_PARAM, _STATE_PARAM])
+    @extend_schema(summary="Alerts the caller may see, newest first", parameters=[AlertListQuerySerializer])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
-        params = self.request.query_params
-        errors: dict[str, list[str]] = {}
-        kind, state = params.get("kind") or None, params.get("state") or None
-        if kind and kind not in Alert.Kind.values:
-            errors["kind"] = [f"Unknown kind '{kind}'; use one of {', '.join(Alert.Kind.values)}."]
-        if state and state not in Alert.State.values:
-            errors["state"] = [f"Unknown state '{state}'; use one of {', '.join(Alert.State.values)}."]
-        if errors:
-            raise ValidationError(errors)
-        return alerts_visible(member=calling_member(self.request), kind=kind, state=state)
+        query = AlertListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        return alerts_visible(member=calling_member(self.request), kind=params.get("kind"), state=params.get("state"))
 
 
 class AlertAcknowledgeView(APIView):

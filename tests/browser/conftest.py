@@ -74,7 +74,7 @@ def asgi_server(django_db_setup: Any, django_db_blocker: Any, _fake_platform_ser
                 if requests.get(f"{base}/login/", timeout=1).status_code == 200:
                     break
             except (requests.ConnectionError, requests.Timeout):
-                # Not listening yet, or too busy to answer within the second (a loaded machine).
+                # Not listening yet, or its first request (URLconf imports) is slow on a loaded machine.
                 time.sleep(0.1)
         else:
             raise RuntimeError("uvicorn did not answer /login/ within 30 s")
@@ -117,3 +117,26 @@ def chromium() -> Iterator[Any]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+def wait_js(page: Any, expression: str, timeout: float = 15_000) -> bool:
+    """Poll a JavaScript expression (or a function's source) until it is truthy.
+
+    Playwright's wait_for_function compiles the predicate with eval inside the page, which the
+    Content-Security-Policy (no 'unsafe-eval') refuses as soon as it has to poll. page.evaluate
+    runs through the DevTools protocol, which the policy does not govern.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    check = f"(() => {{ const v = ({expression.strip()}); return !!(typeof v === 'function' ? v() : v); }})()"
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            if page.evaluate(check):
+                return True
+        except PlaywrightError as exc:
+            if "Execution context was destroyed" not in str(exc):  # a navigation: look again on the new page
+                raise
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{expression!r} stayed falsy for {timeout:.0f} ms")
+        page.wait_for_timeout(50)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from inbox.models import Member
 from inbox.services.events import message_events_publish
 from monitoring.models import Alert
+from tests.browser.conftest import wait_js
 from tests.factories import ChannelFactory, ContactFactory, ConversationFactory, MemberFactory, ShopFactory
 from tests.monitoring.test_reports import measurement_create
 
@@ -172,7 +173,7 @@ def test_dashboard_draws_charts_and_updates_live(asgi_server: str) -> None:
             page.fill("#id_password", PASSWORD)
             page.click("button[type=submit].primary")
             page.wait_for_url("**/dashboard/**")
-            page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('chart-members'))")
+            wait_js(page, "() => window.Chart && Chart.getChart(document.getElementById('chart-members'))")
 
             state = page.evaluate(CHART_STATE)
             for chart_id in ("chart-days", "chart-hours", "chart-members"):
@@ -187,7 +188,7 @@ def test_dashboard_draws_charts_and_updates_live(asgi_server: str) -> None:
             assert page.inner_text("h1") == "Dasbor waktu balas"
 
             # The live socket is up (same /ws/inbox/ as the inbox).
-            page.wait_for_function("() => document.getElementById('dash-live').dataset.state === 'on'")
+            wait_js(page, "() => document.getElementById('dash-live').dataset.state === 'on'")
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT), full_page=True)
 
@@ -205,7 +206,8 @@ def test_dashboard_draws_charts_and_updates_live(asgi_server: str) -> None:
                 message_events_publish(message=measurement.message, conversation=measurement.conversation)
 
             in_thread(reply)
-            page.wait_for_function(
+            wait_js(
+                page,
                 "() => Chart.getChart(document.getElementById('chart-hours')).data.datasets[0].data"
                 ".reduce((a, b) => a + b, 0) === 91",
                 timeout=20000,

@@ -15,6 +15,7 @@ import requests
 
 from inbox.models import Channel, Conversation, Member, Message
 from inbox.realtime import event_publish
+from tests.browser.conftest import wait_js
 from tests.conftest import sample, signed_headers
 from tests.factories import ChannelFactory, MemberFactory, ShopFactory
 
@@ -91,7 +92,7 @@ def send(page: Any, text: str) -> None:
     """Type and send a reply; if the tone judge advises on the wording, send it anyway."""
     page.fill("#reply-text", text)
     page.click("#reply-form button[type=submit]")
-    page.wait_for_function("!document.getElementById('reply-form').classList.contains('is-checking')")
+    wait_js(page, "!document.getElementById('reply-form').classList.contains('is-checking')")
     if page.locator("#tone-panel").is_visible():
         page.click("[data-tone-action='send']")
 
@@ -120,13 +121,14 @@ def test_webhook_appears_live_then_reply_reaches_the_platform(
     assert "Kak, serum ini ready? mau 2" in row.inner_text()
     assert row.locator(".wait").count() == 1
     assert row.locator(".unread").inner_text() == "1"
-    page.wait_for_function("document.title === '(1) Balas'")
+    wait_js(page, "document.title === '(1) Balas'")
     # The row came over the socket: the page never reloaded.
     assert page.evaluate("window.__sameDocument") == 42
     # The waiting timer counts up from the customer's message.
-    page.wait_for_function(
+    wait_js(
+        page,
         "(() => { const t = document.querySelector('.conv-row .wait');"
-        " return t && /^\\d+:\\d\\d$/.test(t.textContent); })()"
+        " return t && /^\\d+:\\d\\d$/.test(t.textContent); })()",
     )
     page.screenshot(path=str(screenshots / "inbox-desktop.png"))
 
@@ -153,7 +155,7 @@ def test_webhook_appears_live_then_reply_reaches_the_platform(
     assert (stored.status, stored.text, stored.sent_by_id) == ("sent", reply, shop_setup["owner"].pk)
 
     # The reply ended the wait: the row and the tab title follow without a reload.
-    page.wait_for_function("document.title === 'Balas'")
+    wait_js(page, "document.title === 'Balas'")
     page.wait_for_selector(f"#conv-{conversation.pk}:not(.is-waiting)")
     assert page.evaluate("window.__sameDocument") == 42
     page.screenshot(path=str(screenshots / "conversation-desktop.png"))

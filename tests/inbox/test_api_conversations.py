@@ -130,7 +130,7 @@ def test_detail_patch_and_read(client, inbox, owner, admin_member):
 
     stranger = MemberFactory()  # another shop's member
     response = patch({"assignee": stranger.pk})
-    assert response.status_code == 400 and "assignee" in response.json()
+    assert response.status_code == 422 and "assignee" in response.json()  # a valid id, not of this shop
     response = patch({"status": "archived"})
     assert response.status_code == 400 and "status" in response.json()
     assert patch({}).status_code == 400
