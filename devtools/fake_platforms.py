@@ -51,6 +51,8 @@ class FakePlatformServer:
         self.port = port
         self.requests: list[RecordedRequest] = []
         self.delay_s = 0.0
+        # Customer id -> the user-profile API's answer for it (Instagram, Messenger); tests set them.
+        self.profiles: dict[str, dict[str, Any]] = {}
         self._queued: deque[tuple[int, Any]] = deque()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -88,6 +90,7 @@ class FakePlatformServer:
             self.requests.clear()
             self._queued.clear()
             self.delay_s = 0.0
+            self.profiles.clear()
 
     def requests_for(self, platform: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.platform == platform]
@@ -98,6 +101,9 @@ class FakePlatformServer:
             self.requests.append(request)
             if self._queued:
                 return self._queued.popleft()
+            profile = profile_answer(request, self.profiles)
+        if profile is not None:
+            return 200, profile
         return 200, success_answer(request)
 
 
@@ -132,6 +138,25 @@ def success_answer(request: RecordedRequest) -> Any:
     if request.platform == "tiktokshop":
         return {"code": 0, "message": "Success", "request_id": uuid.uuid4().hex, "data": {"message_id": new_id}}
     return {}
+
+
+# --- user profiles (i13-model's minimal stand-in; i13-parse's endpoints win on merge) -------------
+
+
+def profile_answer(request: RecordedRequest, profiles: dict[str, dict[str, Any]]) -> Any:
+    """The user-profile API's answer to `GET /{user id}?fields=...` on Instagram and Messenger, or None
+    for any other request. A customer without a set profile gets a made-up one."""
+    if request.method != "GET" or request.platform not in ("instagram", "messenger"):
+        return None
+    user_id = request.path.strip("/")
+    if not user_id or "/" in user_id:
+        return None
+    known = profiles.get(user_id)
+    if known is not None:
+        return {"id": user_id, **known}
+    if request.platform == "messenger":
+        return {"id": user_id, "first_name": "Pelanggan", "last_name": user_id[-4:], "profile_pic": ""}
+    return {"id": user_id, "name": f"Pelanggan {user_id[-4:]}", "username": f"user{user_id[-4:]}", "profile_pic": ""}
 
 
 def _make_handler(server: FakePlatformServer) -> type[BaseHTTPRequestHandler]:

@@ -102,7 +102,7 @@ def conversation_list(
 ) -> QuerySet[Conversation]:
     """Waiting conversations first (the longest wait on top), then the most recent."""
     rows = Conversation.objects.filter(shop_id=shop_id).select_related(
-        "channel", "contact", "last_message", "assignee__user"
+        "channel", "contact__channel", "last_message", "assignee__user"
     )
     if status == "waiting":
         rows = rows.waiting()
@@ -120,7 +120,7 @@ def conversation_list(
 def conversation_get(*, shop_id: int, pk: int) -> Conversation | None:
     return (
         Conversation.objects.filter(shop_id=shop_id, pk=pk)
-        .select_related("channel", "contact", "last_message", "assignee__user")
+        .select_related("channel", "contact__channel", "last_message", "assignee__user")
         .first()
     )
 

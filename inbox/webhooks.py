@@ -8,6 +8,7 @@ handshake, a probe, the success body) is asked of the adapter.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from typing import Any
@@ -126,11 +127,8 @@ def _deliver(
     deliveries = [
         (
             channel,
-            ParsedEvent(
-                messages=event.messages,
-                statuses=event.statuses,
-                ignored=event.ignored + tuple(f"invalid: {e}" for e in event.errors),
-            )
+            # Everything valid is kept (reactions, edits and deletes too); the errors become ignored.
+            dataclasses.replace(event, errors=(), ignored=event.ignored + tuple(f"invalid: {e}" for e in event.errors))
             if event.errors
             else event,
         )

@@ -61,3 +61,41 @@ def post_json(
     if answer is None:
         raise SendError(f"{platform} answered with something that is not JSON", status_code=response.status_code)
     return answer
+
+
+def get_json(
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    platform: str,
+    read_error: ErrorReader,
+) -> Any:
+    """GET a platform's JSON (a user profile); errors as `post_json` raises them."""
+    try:
+        response = _session.get(
+            url, headers=dict(headers or {}), params=params, timeout=settings.PLATFORM_SEND_TIMEOUT_S
+        )
+    except requests.Timeout as exc:
+        logger.warning("platform.get_timeout platform=%s", platform)
+        raise SendError(f"{platform} did not answer in time", retryable=True) from exc
+    except requests.RequestException as exc:
+        logger.warning("platform.get_unreachable platform=%s error=%s", platform, type(exc).__name__)
+        raise SendError(f"{platform} could not be reached ({type(exc).__name__})", retryable=True) from exc
+    try:
+        answer: Any = response.json()
+    except ValueError:
+        answer = None
+    reason = read_error(answer) if answer is not None else None
+    if response.status_code >= 400 or reason:
+        logger.warning("platform.get_refused platform=%s status=%s", platform, response.status_code)
+        raise SendError(
+            reason or f"HTTP {response.status_code}",
+            status_code=response.status_code,
+            retryable=response.status_code >= 500 or response.status_code == 429,
+        )
+    if not isinstance(answer, dict):
+        raise SendError(
+            f"{platform} answered with something that is not a JSON object", status_code=response.status_code
+        )
+    return answer

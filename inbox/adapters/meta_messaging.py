@@ -24,6 +24,7 @@ from inbox.adapters.base import (
     OutboundContext,
     ParsedEvent,
     PayloadError,
+    Profile,
     SendError,
     SendResult,
     Source,
@@ -31,7 +32,7 @@ from inbox.adapters.base import (
     from_unix_seconds,
     require,
 )
-from inbox.adapters.http import post_json
+from inbox.adapters.http import get_json, post_json
 from inbox.adapters.meta import MetaAdapter, meta_error_reason
 
 # Attachment types that decide the message kind; anything else (share, story_mention, ig_reel,
@@ -157,6 +158,41 @@ class MetaMessagingAdapter(MetaAdapter):
 
     def send_body(self, ctx: OutboundContext) -> dict[str, Any]:
         return {"recipient": {"id": ctx.contact_external_id}, "message": {"text": ctx.text}}
+
+    # --- reactions and profiles (i13-model's minimal stand-in; i13-parse's version wins on merge) ---
+    supports_reactions = True
+    supports_profile_fetch = True
+    # The user-profile API's fields (Messenger: first_name/last_name; Instagram: name/username).
+    profile_fields: ClassVar[str] = "name,first_name,last_name,username,profile_pic"
+
+    def send_reaction(self, ctx: OutboundContext, *, target_platform_message_id: str, emoji: str) -> None:
+        """`sender_action: react` with the emoji, or `unreact` with the message id only."""
+        payload: dict[str, Any] = {"message_id": target_platform_message_id}
+        if emoji:
+            payload["reaction"] = emoji
+        post_json(
+            f"{getattr(settings, self.api_base_setting).rstrip('/')}/{ctx.account_id}/messages",
+            body={
+                "recipient": {"id": ctx.contact_external_id},
+                "sender_action": "react" if emoji else "unreact",
+                "payload": payload,
+            },
+            headers={"Authorization": f"Bearer {ctx.secrets.get('access_token', '')}"},
+            platform=self.platform,
+            read_error=meta_error_reason,
+        )
+
+    def profile_fetch(self, *, account_id: str, secrets: Mapping[str, Any], contact_external_id: str) -> Profile:
+        answer = get_json(
+            f"{getattr(settings, self.api_base_setting).rstrip('/')}/{contact_external_id}",
+            params={"fields": self.profile_fields},
+            headers={"Authorization": f"Bearer {secrets.get('access_token', '')}"},
+            platform=self.platform,
+            read_error=meta_error_reason,
+        )
+        full = " ".join(str(answer.get(k) or "") for k in ("first_name", "last_name")).strip()
+        name = str(answer.get("name") or "") or full or str(answer.get("username") or "")
+        return Profile(name=name[:200], avatar_url=str(answer.get("profile_pic") or "")[:2000])
 
     def echo_source(self, *, app_id: str, own_app_id: str) -> tuple[Source, bool, str]:
         """(source, own_send_echo, sender_label) of a business-sent message."""

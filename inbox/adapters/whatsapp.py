@@ -115,6 +115,25 @@ class WhatsAppAdapter(MetaAdapter):
         except (KeyError, IndexError, TypeError) as exc:
             raise SendError("WhatsApp answered without a message id") from exc
 
+    # --- reactions (i13-model's minimal stand-in; i13-parse's version wins on merge) ---
+    supports_reactions = True
+
+    def send_reaction(self, ctx: OutboundContext, *, target_platform_message_id: str, emoji: str) -> None:
+        """A `reaction` message; an empty emoji removes the shop's reaction."""
+        post_json(
+            f"{settings.WHATSAPP_API_BASE.rstrip('/')}/{ctx.account_id}/messages",
+            body={
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": ctx.contact_external_id,
+                "type": "reaction",
+                "reaction": {"message_id": target_platform_message_id, "emoji": emoji},
+            },
+            headers={"Authorization": f"Bearer {ctx.secrets.get('access_token', '')}"},
+            platform=self.platform,
+            read_error=meta_error_reason,
+        )
+
 
 def _list(value: dict[str, Any], key: str, where: str, errors: list[str]) -> list[Any]:
     """`value[key]` when it is a list; absent is empty, any other type is the field's error."""

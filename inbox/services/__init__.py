@@ -1,5 +1,6 @@
 """Every write Balas makes goes through these functions."""
 
+from inbox.services.changes import ReactionRefused, message_reaction_send
 from inbox.services.conversations import conversation_assign, conversation_mark_read, conversation_status_set
 from inbox.services.ingest import IngestResult, deliveries_ingest, message_ingest, message_push
 from inbox.services.replies import ReplyRefused, reply_retry, reply_send
@@ -16,6 +17,7 @@ __all__ = [
     "CHANNEL_REQUIRED_SECRETS",
     "EmailTakenError",
     "IngestResult",
+    "ReactionRefused",
     "ReplyRefused",
     "channel_create",
     "conversation_assign",
@@ -26,6 +28,7 @@ __all__ = [
     "member_token_rotate",
     "message_ingest",
     "message_push",
+    "message_reaction_send",
     "reply_retry",
     "reply_send",
     "shop_create",
