@@ -37,7 +37,7 @@ def _target(*, channel: Channel, platform_message_id: str) -> Message | None:
     if not platform_message_id:
         return None
     return (
-        Message.objects.select_for_update()
+        Message.objects.select_for_update(of=("self",))
         .filter(channel=channel, platform_message_id=platform_message_id)
         .select_related("sent_by__user")
         .first()

@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inbox.models import Conversation, Member, Message
+from inbox.models import Conversation, Member, Message, contact_placeholder_name
 from monitoring.events import ALERT_CREATED, ALERT_UPDATED, alert_event_publish
 from monitoring.models import Alert, WaitingPeriod
 from monitoring.services.email import alert_email_queue
@@ -24,7 +24,10 @@ SLOW_KINDS = (Alert.Kind.SLOW_FIRST_REPLY, Alert.Kind.SLOW_REPLY)
 
 def _contact_name(conversation: Conversation) -> str:
     contact = conversation.contact
-    return contact.name or contact.external_id
+    # The conversation's channel is the contact's: a nameless contact gets inbox's readable placeholder.
+    return contact.name or contact_placeholder_name(
+        platform=conversation.channel.platform, external_id=contact.external_id
+    )
 
 
 def _minutes(seconds: float) -> str:
@@ -257,6 +260,34 @@ def terse_alert_record(*, conversation: Conversation, reply: Message, verdict: A
         suggestion=suggestion,
     )
     return alert
+
+
+def terse_alert_withdraw(*, conversation: Conversation, reply: Message) -> int:
+    """The reply is no longer curt (its author edited it): take it out of the terse alerts that hold it.
+
+    An alert left with no reply is resolved; one with others left shows the latest of them. Returns
+    how many alerts changed (each publishes `alert.updated`).
+    """
+    changed = 0
+    holding = Alert.objects.select_for_update().filter(conversation=conversation, kind=Alert.Kind.TERSE_REPLY)
+    for alert in holding:
+        if reply.pk not in alert.message_ids:
+            continue
+        alert.message_ids = [pk for pk in alert.message_ids if pk != reply.pk]
+        alert.count = max(len(alert.message_ids), 1)
+        fields = ["message_ids", "count", "updated_at"]
+        if alert.message_id == reply.pk and alert.message_ids:
+            alert.message_id = alert.message_ids[-1]
+            fields.append("message")
+        if not alert.message_ids and alert.state != Alert.State.RESOLVED:
+            alert.state = Alert.State.RESOLVED
+            alert.resolved_at = timezone.now()
+            fields += ["state", "resolved_at"]
+        alert.save(update_fields=fields)
+        alert_event_publish(alert, ALERT_UPDATED)
+        logger.info("alert.terse_withdrawn alert=%s message=%s left=%d", alert.pk, reply.pk, len(alert.message_ids))
+        changed += 1
+    return changed
 
 
 @transaction.atomic

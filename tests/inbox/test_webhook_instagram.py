@@ -169,11 +169,11 @@ def test_standby_events_are_parsed_like_messaging(client, channels):
     [
         ("video", "video"),
         ("audio", "audio"),
-        ("file", "file"),
-        ("share", "other"),
-        ("story_mention", "other"),
-        ("ig_reel", "other"),
-        ("reel", "other"),
+        ("file", "document"),
+        ("share", "unsupported"),
+        ("story_mention", "unsupported"),
+        ("ig_reel", "unsupported"),
+        ("reel", "unsupported"),
     ],
 )
 def test_attachment_kinds(client, channels, attachment_type, kind):
@@ -189,14 +189,14 @@ def test_unknown_message_type_is_kept_as_other(client, channels):
     raw = body_with_events(customer_event({"mid": "ig-hologram", "hologram": {"id": 1}}))
     assert deliver(client, channels["instagram"], raw).status_code == 200
     message = Message.objects.get()
-    assert (message.kind, message.text, message.attachments) == ("other", "", [{"type": "hologram"}])
+    assert (message.kind, message.text, message.attachments) == ("unsupported", "", [{"type": "hologram"}])
     assert Conversation.objects.get().waiting_since == T0
 
 
 def test_unsupported_message_is_kept_as_other(client, channels):
     raw = body_with_events(customer_event({"mid": "ig-unsupported", "is_unsupported": True}))
     assert deliver(client, channels["instagram"], raw).status_code == 200
-    assert Message.objects.get().kind == "other"
+    assert Message.objects.get().kind == "unsupported"
 
 
 def test_postback_is_stored_as_the_customers_text(client, channels):

@@ -238,9 +238,9 @@ def test_postback_is_stored_as_the_customers_text(client, channels):
     [
         ({"type": "video", "payload": {"url": "https://x.invalid/v.mp4"}}, "video"),
         ({"type": "audio", "payload": {"url": "https://x.invalid/a.mp4"}}, "audio"),
-        ({"type": "file", "payload": {"url": "https://x.invalid/f.pdf"}}, "file"),
-        ({"type": "template", "payload": {"template_type": "generic"}}, "other"),
-        ({"type": "fallback", "payload": {"url": "https://x.invalid/"}, "title": "Tautan"}, "other"),
+        ({"type": "file", "payload": {"url": "https://x.invalid/f.pdf"}}, "document"),
+        ({"type": "template", "payload": {"template_type": "generic"}}, "unsupported"),
+        ({"type": "fallback", "payload": {"url": "https://x.invalid/"}, "title": "Tautan"}, "unsupported"),
     ],
 )
 def test_attachment_kinds(client, channels, attachment, kind):

@@ -203,9 +203,9 @@ def test_shopee_auto_reply_is_auto_and_keeps_the_customer_waiting(client, channe
             "sticker",
             [{"type": "sticker", "sticker_id": "st-1", "sticker_package_id": "pkg-9"}],
         ),
-        ("hologram", {"beam": {"x": 1}}, "other", [{"type": "hologram"}]),
-        ("faq_liveagent", {}, "other", [{"type": "faq_liveagent"}]),
-        ("bundle_message", {"text": "Paket hemat 3 serum"}, "other", [{"type": "bundle_message"}]),
+        ("hologram", {"beam": {"x": 1}}, "unsupported", [{"type": "hologram"}]),
+        ("faq_liveagent", {}, "unsupported", [{"type": "faq_liveagent"}]),
+        ("bundle_message", {"text": "Paket hemat 3 serum"}, "unsupported", [{"type": "bundle_message"}]),
     ],
 )
 def test_other_message_types(client, channels, message_type, content, kind, attachments):

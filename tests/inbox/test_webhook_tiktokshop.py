@@ -177,8 +177,8 @@ def test_non_buyer_roles(client, channels, role, source):
             [{"type": "order", "card": "RETURN_REFUND_CARD", "order_id": "576461413038785752", "return_id": "4035"}],
         ),
         ("EMOTICONS", {"emoticon_id": "e1"}, "sticker", "", [{"type": "sticker", "emoticon_id": "e1"}]),
-        ("COUPON_CARD", {"coupon_id": "c1"}, "other", "", [{"type": "COUPON_CARD"}]),
-        ("HOLOGRAM", {"beam": [1, 2]}, "other", "", [{"type": "HOLOGRAM"}]),
+        ("COUPON_CARD", {"coupon_id": "c1"}, "unsupported", "", [{"type": "COUPON_CARD"}]),
+        ("HOLOGRAM", {"beam": [1, 2]}, "unsupported", "", [{"type": "HOLOGRAM"}]),
     ],
 )
 def test_other_message_types(client, channels, message_type, content, kind, text, attachments):

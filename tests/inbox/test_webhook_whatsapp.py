@@ -217,5 +217,5 @@ def test_unknown_message_type_is_kept_as_other(client, channels):
     raw = json.dumps(body).encode()
     assert post_webhook(client, "whatsapp", raw, signed_headers(channels["whatsapp"], raw)).status_code == 200
     stored = Message.objects.get()
-    assert (stored.kind, stored.text, stored.attachments) == ("other", "", [{"type": "hologram"}])
+    assert (stored.kind, stored.text, stored.attachments) == ("unsupported", "", [{"type": "hologram"}])
     assert Conversation.objects.get().waiting_since == stored.sent_at
