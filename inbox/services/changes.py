@@ -27,7 +27,7 @@ from inbox.adapters.base import MessageDelete, MessageEdit, OutboundContext, Rea
 from inbox.hooks import MessageChange, StoredMessage
 from inbox.models import NOT_TURN_KINDS, Channel, Conversation, Member, Message
 from inbox.models import Reaction as ReactionRow
-from inbox.services.events import message_updated_publish
+from inbox.services.events import conversation_updated_publish, message_updated_publish
 
 logger = logging.getLogger("balas.changes")
 
@@ -42,6 +42,17 @@ def _target(*, channel: Channel, platform_message_id: str) -> Message | None:
         .select_related("sent_by__user")
         .first()
     )
+
+
+def _preview_refresh(message: Message) -> None:
+    """The conversation list previews its last message: redraw it when that message changed."""
+    conversation = (
+        Conversation.objects.filter(pk=message.conversation_id, last_message_id=message.pk)
+        .select_related("channel", "contact__channel", "last_message", "assignee__user")
+        .first()
+    )
+    if conversation is not None:
+        conversation_updated_publish(conversation=conversation)
 
 
 def _reactions_refresh(message: Message) -> None:
@@ -131,6 +142,7 @@ def message_edit(*, message: Message, text: str, content: dict[str, object], at:
     message.edited_at = at
     message.save(update_fields=["text", "content", "edits", "edited_at", "updated_at"])
     message_updated_publish(message=message)
+    _preview_refresh(message)
     return True
 
 
@@ -147,6 +159,7 @@ def deletes_apply(*, channel: Channel, deletes: Sequence[MessageDelete], ignored
         message.deleted_at = delete.at
         message.save(update_fields=["deleted_at", "updated_at"])
         message_updated_publish(message=message)
+        _preview_refresh(message)
         changed += 1
     return changed
 
