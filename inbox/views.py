@@ -37,7 +37,7 @@ from inbox.forms import (
 )
 from inbox.http import BalasRequest, MemberRequest
 from inbox.models import Conversation, Member, Message, QuickReply
-from inbox.selectors import conversation_list
+from inbox.selectors import conversation_list, messages_quote_texts
 from inbox.services.changes import ReactionRefused, message_reaction_send
 from inbox.services.conversations import conversation_assign, conversation_mark_read, conversation_status_set
 from inbox.services.quick_replies import quick_reply_create, quick_reply_delete, quick_reply_update
@@ -118,7 +118,15 @@ def _thread_messages(conversation: Conversation) -> list[Message]:
         conversation.messages.select_related("sent_by__user", "channel").order_by("-sent_at", "-pk")[:THREAD_LIMIT]
     )
     recent.reverse()
-    return recent
+    return _with_quotes(recent)
+
+
+def _with_quotes(messages: list[Message]) -> list[Message]:
+    """Each message's `quote_text`: the text of the message it answers, for its bubble ("" when unknown)."""
+    texts = messages_quote_texts(messages)
+    for message in messages:
+        message.quote_text = texts.get(message.pk, "")  # type: ignore[attr-defined]
+    return messages
 
 
 def _tone_customer_messages(conversation: Conversation) -> str:
@@ -249,7 +257,7 @@ def conversation_header(request: MemberRequest, pk: int) -> HttpResponse:
 @member_required
 def message_bubble(request: MemberRequest, pk: int) -> HttpResponse:
     member = request.member
-    return render(request, "inbox/partials/message.html", {"m": _shop_message(member, pk)})
+    return render(request, "inbox/partials/message.html", {"m": _with_quotes([_shop_message(member, pk)])[0]})
 
 
 # --- actions ------------------------------------------------------------------------------
@@ -319,7 +327,7 @@ def message_react(request: MemberRequest, pk: int) -> HttpResponse:
         if error:
             flash.error(request, error)
         return redirect("inbox-conversation", pk=message.conversation_id)
-    return render(request, "inbox/partials/message.html", {"m": message, "react_error": error})
+    return render(request, "inbox/partials/message.html", {"m": _with_quotes([message])[0], "react_error": error})
 
 
 def _header_response(request: BalasRequest, member: Member, conversation: Conversation) -> HttpResponse:

@@ -131,3 +131,23 @@ def test_reactions_are_chips_and_the_shop_can_react_on_whatsapp_only_to_customer
     assert html.select(".react-menu .react-btn")
     assert not page(platform="shopee").select(".react-menu")
     assert not page(direction="out", source="echo", status=Message.Status.SENT).select(".react-menu")
+
+
+def test_a_reply_shows_the_text_it_quotes(page):
+    quoted = page(platform_message_id="wamid.Q0", text="Kak, ready warna pink?")
+    assert quoted.select_one(".msg-quote") is None
+    html = page(platform_message_id="wamid.Q1", text="Yang ini ya", reply_to="wamid.Q0")
+    # Another conversation's message is never shown as the quote.
+    assert html.select_one(".msg-quote").text == "membalas pesan"
+
+
+def test_a_reply_in_the_same_conversation_shows_the_quoted_text(shop):
+    member = MemberFactory(shop=shop)
+    client = Client()
+    client.force_login(member.user)
+    conversation = ConversationFactory(contact__channel=ChannelFactory(shop=shop), contact__shop=shop)
+    MessageFactory(conversation=conversation, platform_message_id="wamid.S0", text="Kak, ready warna pink?")
+    reply = MessageFactory(conversation=conversation, platform_message_id="wamid.S1", text="Ini", reply_to="wamid.S0")
+    for url in (f"/c/{conversation.pk}/", f"/m/{reply.pk}/bubble/"):
+        html = BeautifulSoup(client.get(url, headers=HTMX).content.decode(), "html.parser")
+        assert html.find(id=f"msg-{reply.pk}").select_one(".msg-quote").text == "Kak, ready warna pink?"
