@@ -302,9 +302,10 @@ class MessageReactionView(APIView):
         },
     )
     def post(self, request: Request, pk: int, message_id: int) -> Response:
+        message = self._message(request, pk, message_id)  # another shop's message is a 404, whatever the body
         incoming = ReactionCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        return self._react(request, pk, message_id, incoming.validated_data["emoji"])
+        return self._react(request, message, incoming.validated_data["emoji"])
 
     @extend_schema(
         summary="Remove the shop's reaction",
@@ -316,16 +317,18 @@ class MessageReactionView(APIView):
         },
     )
     def delete(self, request: Request, pk: int, message_id: int) -> Response:
-        return self._react(request, pk, message_id, "")
+        return self._react(request, self._message(request, pk, message_id), "")
 
-    def _react(self, request: Request, pk: int, message_id: int, emoji: str) -> Response:
+    def _message(self, request: Request, pk: int, message_id: int) -> Message:
         conversation = _conversation(request, pk)
-        member = calling_member(request)
-        message = message_get(shop_id=member.shop_id, pk=message_id)
+        message = message_get(shop_id=calling_member(request).shop_id, pk=message_id)
         if message is None or message.conversation_id != conversation.pk:
             raise Http404
+        return message
+
+    def _react(self, request: Request, message: Message, emoji: str) -> Response:
         try:
-            message = message_reaction_send(message=message, member=member, emoji=emoji)
+            message = message_reaction_send(message=message, member=calling_member(request), emoji=emoji)
         except ReactionRefused as exc:
             return Response({"error": exc.reason}, status=exc.status)
         return Response(_message_data(message))
