@@ -218,7 +218,7 @@ def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Convers
     slow_alerts_resolve(period=period, latency_seconds=period.response_seconds)
     if verdict is not None and verdict.terse:
         terse_alert_record(conversation=conversation, reply=reply, verdict=verdict)
-    elif old is not None and previous is not None and old.terse:
+    elif verdict is not None and old is not None and old.terse:
         # Judged curt before and not now: the reply's text was edited on the platform.
         terse_alert_withdraw(conversation=conversation, reply=reply)
 
