@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from inbox.models import contact_placeholder_name
 from monitoring.models import Alert, ShopPolicy
 
 
@@ -72,7 +73,10 @@ class AlertSerializer(serializers.ModelSerializer):
 
     def get_contact_name(self, obj: Alert) -> str:
         contact = obj.conversation.contact
-        return contact.name or contact.external_id
+        # Never a bare 16-digit id: inbox's one rule for a customer whose name is not known yet.
+        return contact.name or contact_placeholder_name(
+            platform=obj.conversation.channel.platform, external_id=contact.external_id
+        )
 
 
 class ToneCheckRequestSerializer(serializers.Serializer):
