@@ -151,3 +151,13 @@ def test_a_reply_in_the_same_conversation_shows_the_quoted_text(shop):
     for url in (f"/c/{conversation.pk}/", f"/m/{reply.pk}/bubble/"):
         html = BeautifulSoup(client.get(url, headers=HTMX).content.decode(), "html.parser")
         assert html.find(id=f"msg-{reply.pk}").select_one(".msg-quote").text == "Kak, ready warna pink?"
+
+
+def test_several_attachments_are_all_shown_beside_the_contents_media(page):
+    attachments = [
+        {"type": "image", "url": "https://cdn.example.invalid/1.jpg"},
+        {"type": "image", "url": "https://cdn.example.invalid/2.jpg"},
+    ]
+    html = page(kind="image", text="", content={"url": "https://cdn.example.invalid/1.jpg"}, attachments=attachments)
+    assert [img["src"] for img in html.select(".att-image img")] == [a["url"] for a in attachments]
+    assert html.select_one(".kind-media") is None
