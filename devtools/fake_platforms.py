@@ -51,8 +51,8 @@ class FakePlatformServer:
         self.port = port
         self.requests: list[RecordedRequest] = []
         self.delay_s = 0.0
-        # Customer id -> the user-profile API's answer for it (Instagram, Messenger); tests set them.
-        self.profiles: dict[str, dict[str, Any]] = {}
+        # (platform, customer id) -> the user-profile API's answer for it (Instagram, Messenger).
+        self.profiles: dict[tuple[str, str], dict[str, Any]] = {}
         self._queued: deque[tuple[int, Any]] = deque()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -143,7 +143,7 @@ def success_answer(request: RecordedRequest) -> Any:
 # --- user profiles (i13-model's minimal stand-in; i13-parse's endpoints win on merge) -------------
 
 
-def profile_answer(request: RecordedRequest, profiles: dict[str, dict[str, Any]]) -> Any:
+def profile_answer(request: RecordedRequest, profiles: dict[tuple[str, str], dict[str, Any]]) -> Any:
     """The user-profile API's answer to `GET /{user id}?fields=...` on Instagram and Messenger, or None
     for any other request. A customer without a set profile gets a made-up one."""
     if request.method != "GET" or request.platform not in ("instagram", "messenger"):
@@ -151,7 +151,7 @@ def profile_answer(request: RecordedRequest, profiles: dict[str, dict[str, Any]]
     user_id = request.path.strip("/")
     if not user_id or "/" in user_id:
         return None
-    known = profiles.get(user_id)
+    known = profiles.get((request.platform, user_id))
     if known is not None:
         return {"id": user_id, **known}
     if request.platform == "messenger":

@@ -262,30 +262,30 @@ def terse_alert_record(*, conversation: Conversation, reply: Message, verdict: A
     return alert
 
 
-def terse_alert_withdraw(*, conversation: Conversation, reply: Message) -> int:
-    """The reply is no longer curt (its author edited it): take it out of the terse alerts that hold it.
-
-    An alert left with no reply is resolved; one with others left shows the latest of them. Returns
-    how many alerts changed (each publishes `alert.updated`).
-    """
+def terse_alerts_withdraw(*, conversation: Conversation, message_ids: Sequence[int]) -> int:
+    """Replies judged warm after all (their author edited them) leave their terse alerts; an alert
+    left with none is resolved. Returns how many alerts changed (each publishes `alert.updated`)."""
+    ids = set(message_ids)
     changed = 0
-    holding = Alert.objects.select_for_update().filter(conversation=conversation, kind=Alert.Kind.TERSE_REPLY)
-    for alert in holding:
-        if reply.pk not in alert.message_ids:
+    alerts = Alert.objects.select_for_update().filter(
+        conversation=conversation,
+        kind=Alert.Kind.TERSE_REPLY,
+        state__in=[Alert.State.OPEN, Alert.State.ACKNOWLEDGED],
+    )
+    for alert in alerts:
+        if ids.isdisjoint(alert.message_ids):
             continue
-        alert.message_ids = [pk for pk in alert.message_ids if pk != reply.pk]
-        alert.count = max(len(alert.message_ids), 1)
-        fields = ["message_ids", "count", "updated_at"]
-        if alert.message_id == reply.pk and alert.message_ids:
-            alert.message_id = alert.message_ids[-1]
-            fields.append("message")
-        if not alert.message_ids and alert.state != Alert.State.RESOLVED:
+        remaining = [i for i in alert.message_ids if i not in ids]
+        alert.message_ids = remaining
+        alert.count = max(1, len(remaining))
+        fields = ["message_ids", "count"]
+        if not remaining:
             alert.state = Alert.State.RESOLVED
             alert.resolved_at = timezone.now()
             fields += ["state", "resolved_at"]
-        alert.save(update_fields=fields)
+        alert.save(update_fields=[*fields, "updated_at"])
         alert_event_publish(alert, ALERT_UPDATED)
-        logger.info("alert.terse_withdrawn alert=%s message=%s left=%d", alert.pk, reply.pk, len(alert.message_ids))
+        logger.info("alert.terse_withdrawn alert=%s left=%d", alert.pk, len(remaining))
         changed += 1
     return changed
 

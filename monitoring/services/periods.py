@@ -18,7 +18,7 @@ from django.db import transaction
 from inbox.models import Conversation, Message
 from monitoring.business_hours import business_seconds_between
 from monitoring.models import ConversationWait, MessageTrack, ReplyMeasurement, ShopPolicy, WaitingPeriod
-from monitoring.services.alerts import slow_alerts_resolve, terse_alert_record, terse_alert_withdraw
+from monitoring.services.alerts import slow_alerts_resolve, terse_alert_record, terse_alerts_withdraw
 from monitoring.services.deadlines import deadline_arm_on_commit, period_deadline
 from monitoring.services.policy import policy_for_shop
 from monitoring.services.rollups import MeasurementSnapshot, RollupChanges, rollup_apply
@@ -220,7 +220,7 @@ def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Convers
         terse_alert_record(conversation=conversation, reply=reply, verdict=verdict)
     elif verdict is not None and old is not None and old.terse:
         # Judged curt before and not now: the reply's text was edited on the platform.
-        terse_alert_withdraw(conversation=conversation, reply=reply)
+        terse_alerts_withdraw(conversation=conversation, message_ids=[reply.pk])
 
 
 def _judge(*, customer: list[str], reply: str) -> ToneVerdict | None:

@@ -60,7 +60,7 @@ def profile_requests(fake: Any, platform: str = "instagram") -> list[Any]:
 
 def test_the_name_arrives_and_appears_live(shop, instagram, fake_platforms, worker):
     owner = MemberFactory(shop=shop, role=Member.Role.OWNER)
-    fake_platforms.profiles[IGSID] = {
+    fake_platforms.profiles[("instagram", IGSID)] = {
         "name": "Rina Kosmetik",
         "username": "rina.kosmetik",
         "profile_pic": "https://cdn.example.invalid/rina.jpg",
@@ -118,7 +118,11 @@ def test_a_known_customer_is_not_fetched_again(shop, instagram, fake_platforms, 
 
 def test_messenger_names_come_from_first_and_last_name(shop, fake_platforms, worker):
     messenger = ChannelFactory(shop=shop, platform="messenger")
-    fake_platforms.profiles["2468000000001357"] = {"first_name": "Budi", "last_name": "Santoso", "profile_pic": ""}
+    fake_platforms.profiles[("messenger", "2468000000001357")] = {
+        "first_name": "Budi",
+        "last_name": "Santoso",
+        "profile_pic": "",
+    }
     customer_writes(messenger, external_id="2468000000001357")
     contact = wait_for(lambda: Contact.objects.filter(name__gt="").first())
     assert (contact.name, contact.avatar_url) == ("Budi Santoso", "")
@@ -137,7 +141,7 @@ def test_a_platform_refusal_keeps_the_placeholder_and_is_not_retried(shop, insta
 
 def test_a_timeout_is_retried_with_backoff_until_the_name_arrives(shop, instagram, fake_platforms, worker, settings):
     settings.BALAS_PROFILE_FETCH_BACKOFF_S = 0.3
-    fake_platforms.profiles[IGSID] = {"name": "Rina Kosmetik", "profile_pic": ""}
+    fake_platforms.profiles[("instagram", IGSID)] = {"name": "Rina Kosmetik", "profile_pic": ""}
     # Slower than PLATFORM_SEND_TIMEOUT_S (2 s in the test settings): the first ask times out.
     fake_platforms.delay_s = 3
     customer_writes(instagram)
