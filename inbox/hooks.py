@@ -79,11 +79,11 @@ class StoredMessage:
 
     @property
     def is_customer_turn(self) -> bool:
-        return is_customer_turn(direction=self.direction)
+        return is_customer_turn(direction=self.direction, kind=self.kind)
 
     @property
     def is_human_reply(self) -> bool:
-        return is_human_reply(direction=self.direction, source=self.source, status=self.status)
+        return is_human_reply(direction=self.direction, source=self.source, status=self.status, kind=self.kind)
 
 
 MessagesSubscriber = Callable[[Sequence[StoredMessage]], None]

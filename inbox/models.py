@@ -99,6 +99,8 @@ class Contact(models.Model):
     # The customer's id on the platform (wa_id, IGSID, PSID, Shopee user id, TikTok im_user_id).
     external_id = models.CharField(max_length=128)
     name = models.CharField(max_length=200, blank=True)
+    # The profile picture's URL from the platform's user-profile API (Instagram, Messenger).
+    avatar_url = models.URLField(max_length=2000, blank=True)
     # Platform extras worth keeping (username, WhatsApp BSUID, ...).
     extra = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -109,7 +111,29 @@ class Contact(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name or self.external_id
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name to show: the customer's own, or a readable placeholder (`contact_placeholder_name`).
+
+        Reads the contact's channel: callers showing many contacts load it with them (select_related).
+        """
+        return self.name or contact_placeholder_name(platform=self.channel.platform, external_id=self.external_id)
+
+
+def contact_placeholder_name(*, platform: str, external_id: str) -> str:
+    """What the inbox, the API and alerts call a customer whose name Balas does not know (yet).
+
+    Instagram and Messenger send only 16-digit page-scoped ids, which mean nothing to an admin, until
+    the profile fetch brings the name: "Pelanggan Instagram ·4429" (the platform and the id's last
+    four digits, enough to tell two such customers apart). A WhatsApp id is the customer's phone
+    number, which is readable as it is. The one home of this rule.
+    """
+    if platform == Platform.WHATSAPP and external_id:
+        return f"+{external_id.lstrip('+')}"
+    label = Platform(platform).label if platform in Platform.values else platform
+    return _("Pelanggan %(platform)s ·%(last4)s") % {"platform": label, "last4": external_id[-4:]}
 
 
 class ConversationQuerySet(models.QuerySet["Conversation"]):
@@ -219,16 +243,24 @@ class Message(models.Model):
         AUTO = "auto", _("Balasan otomatis")
 
     class Kind(models.TextChoices):
-        TEXT = "text"
-        IMAGE = "image"
-        VIDEO = "video"
-        AUDIO = "audio"
-        FILE = "file"
-        STICKER = "sticker"
-        LOCATION = "location"
-        PRODUCT = "product"
-        ORDER = "order"
-        OTHER = "other"
+        # The contract's list (second round). A `system` notice (number changed, identity changed)
+        # is a thread event: it is never a customer's turn nor a reply.
+        TEXT = "text", _("Teks")
+        IMAGE = "image", _("Gambar")
+        VIDEO = "video", _("Video")
+        AUDIO = "audio", _("Audio")
+        VOICE = "voice", _("Pesan suara")
+        DOCUMENT = "document", _("Dokumen")
+        STICKER = "sticker", _("Stiker")
+        LOCATION = "location", _("Lokasi")
+        CONTACTS = "contacts", _("Kontak")
+        ORDER = "order", _("Pesanan")
+        PRODUCT = "product", _("Produk")
+        INTERACTIVE = "interactive", _("Balasan pilihan")
+        POSTBACK = "postback", _("Tombol")
+        TEMPLATE = "template", _("Template")
+        SYSTEM = "system", _("Pemberitahuan")
+        UNSUPPORTED = "unsupported", _("Jenis pesan belum didukung")
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Diterima")
@@ -245,10 +277,22 @@ class Message(models.Model):
     platform_message_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001 - NULL = not yet known
     direction = models.CharField(max_length=3, choices=Direction.choices)
     source = models.CharField(max_length=10, choices=Source.choices)
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TEXT)
     text = models.TextField(blank=True)
     # [{type, url?, media_id?, mime_type?, caption?, ...}]: metadata only, media stays on the platform.
     attachments = models.JSONField(default=list, blank=True)
+    # The structured part of `kind` (location, contacts, order items, interactive reply, media, ...).
+    content = models.JSONField(default=dict, blank=True)
+    # The platform id of the message this one quotes or answers (it may be one Balas never stored).
+    reply_to = models.CharField(max_length=255, blank=True)
+    # Set by an edit on the platform; `edits` keeps the earlier texts: [{text, at, content?}], oldest first.
+    edited_at = models.DateTimeField(null=True, blank=True)
+    edits = models.JSONField(default=list, blank=True)
+    # Deleted or unsent on the platform: the customer no longer sees it, the shop still does (labelled).
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    # The current reactions, [{emoji, from: "customer"|"shop", at}], kept from the `Reaction` rows
+    # (inbox.services.reactions) so that showing a message never costs a query.
+    reactions = models.JSONField(default=list, blank=True)
     # The platform's timestamp of the message (UTC); latency is measured on it.
     sent_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
@@ -280,16 +324,16 @@ class Message(models.Model):
 
     @property
     def is_customer_turn(self) -> bool:
-        return is_customer_turn(direction=self.direction)
+        return is_customer_turn(direction=self.direction, kind=self.kind)
 
     @property
     def is_human_reply(self) -> bool:
-        return is_human_reply(direction=self.direction, source=self.source, status=self.status)
+        return is_human_reply(direction=self.direction, source=self.source, status=self.status, kind=self.kind)
 
     @staticmethod
     def customer_turn_q() -> models.Q:
         """`is_customer_turn` as a query condition."""
-        return models.Q(direction=Message.Direction.IN)
+        return models.Q(direction=Message.Direction.IN) & ~models.Q(kind__in=NOT_TURN_KINDS)
 
     @staticmethod
     def human_reply_q() -> models.Q:
@@ -298,22 +342,61 @@ class Message(models.Model):
             models.Q(direction=Message.Direction.OUT)
             & ~models.Q(source=Message.Source.AUTO)
             & ~models.Q(status__in=UNSENT_STATUSES)
+            & ~models.Q(kind__in=NOT_TURN_KINDS)
         )
 
 
 # Not yet (or never) delivered to the customer: such a reply answers nobody.
 UNSENT_STATUSES = (Message.Status.PENDING, Message.Status.FAILED)
+# Thread events that neither side wrote (a changed number, a changed identity): never a turn.
+NOT_TURN_KINDS = (Message.Kind.SYSTEM,)
 
 
-def is_customer_turn(*, direction: str) -> bool:
-    """A customer's message the shop owes an answer to."""
-    return direction == Message.Direction.IN
+def is_customer_turn(*, direction: str, kind: str) -> bool:
+    """A customer's message the shop owes an answer to (a system notice is nobody's message)."""
+    return direction == Message.Direction.IN and kind not in NOT_TURN_KINDS
 
 
-def is_human_reply(*, direction: str, source: str, status: str) -> bool:
+def is_human_reply(*, direction: str, source: str, status: str, kind: str) -> bool:
     """An answer from a person (typed in Balas, the platform's app, or an API client), delivered or on
-    its way: platform auto-replies never count, nor a reply still pending or failed."""
-    return direction == Message.Direction.OUT and source != Message.Source.AUTO and status not in UNSENT_STATUSES
+    its way: platform auto-replies never count, nor a reply still pending or failed, nor a system notice."""
+    return (
+        direction == Message.Direction.OUT
+        and source != Message.Source.AUTO
+        and status not in UNSENT_STATUSES
+        and kind not in NOT_TURN_KINDS
+    )
+
+
+class Reaction(models.Model):
+    """One reactor's current reaction to a message (a later one replaces it, an empty one removes it).
+
+    Never a message: it changes no unread count, no conversation summary and no waiting period.
+    """
+
+    class From(models.TextChoices):
+        CUSTOMER = "customer", _("Pelanggan")
+        SHOP = "shop", _("Toko")
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reaction_rows")
+    reactor = models.CharField(max_length=10, choices=From.choices)
+    emoji = models.CharField(max_length=32)
+    # The platform's time of the reaction (or, for the shop's own from Balas, when it was sent).
+    reacted_at = models.DateTimeField()
+    # The Balas member who reacted from the inbox (null for the customer and the platform's app).
+    member = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "reactor"], name="reaction_message_reactor_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reactor}:{self.emoji}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"emoji": self.emoji, "from": self.reactor, "at": self.reacted_at.isoformat()}
 
 
 class QuickReply(models.Model):

@@ -109,7 +109,7 @@ def conversation_list(
 ) -> QuerySet[Conversation]:
     """Waiting conversations first (the longest wait on top), then the most recent."""
     rows = Conversation.objects.filter(shop_id=shop_id).select_related(
-        "channel", "contact", "last_message", "assignee__user"
+        "channel", "contact__channel", "last_message", "assignee__user"
     )
     if status == "waiting":
         rows = rows.waiting()
@@ -127,7 +127,7 @@ def conversation_list(
 def conversation_get(*, shop_id: int, pk: int) -> Conversation | None:
     return (
         Conversation.objects.filter(shop_id=shop_id, pk=pk)
-        .select_related("channel", "contact", "last_message", "assignee__user")
+        .select_related("channel", "contact__channel", "last_message", "assignee__user")
         .first()
     )
 
@@ -142,3 +142,18 @@ def message_list(*, conversation: Conversation, select_related: tuple[str, ...] 
 
 def message_get(*, shop_id: int, pk: int) -> Message | None:
     return Message.objects.filter(shop_id=shop_id, pk=pk).select_related("conversation", "sent_by__user").first()
+
+
+def messages_quote_texts(messages: list[Message]) -> dict[int, str]:
+    """For each message that quotes another (`reply_to`), the quoted message's text when Balas has it:
+    one query for a whole thread. Keyed by the quoting message's id."""
+    wanted = {m.reply_to for m in messages if m.reply_to}
+    if not wanted:
+        return {}
+    by_conversation = {m.conversation_id for m in messages}
+    texts = dict(
+        Message.objects.filter(conversation_id__in=by_conversation, platform_message_id__in=wanted).values_list(
+            "platform_message_id", "text"
+        )
+    )
+    return {m.pk: texts[m.reply_to] for m in messages if m.reply_to and m.reply_to in texts}

@@ -8,9 +8,16 @@ from inbox.models import Channel, Contact, Conversation, Member, Message
 
 
 class ContactSerializer(serializers.ModelSerializer):
+    # `name` is what the platform or an admin gave ("" until the profile fetch brings it);
+    # `display_name` is always readable ("Pelanggan Instagram ·4429"): inbox.models.contact_placeholder_name.
+    display_name = serializers.SerializerMethodField()
+
     class Meta:
         model = Contact
-        fields = ["id", "external_id", "name"]
+        fields = ["id", "external_id", "name", "display_name", "avatar_url"]
+
+    def get_display_name(self, obj: Contact) -> str:
+        return obj.display_name
 
 
 class ChannelSummarySerializer(serializers.ModelSerializer):
@@ -32,7 +39,13 @@ class MessageSerializer(serializers.ModelSerializer):
             "source",
             "kind",
             "text",
+            "content",
             "attachments",
+            "reply_to",
+            "reactions",
+            "edited_at",
+            "edits",
+            "deleted_at",
             "sent_at",
             "status",
             "error",
@@ -48,7 +61,7 @@ class MessageSerializer(serializers.ModelSerializer):
 class LastMessageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Message
-        fields = ["id", "direction", "source", "kind", "text", "sent_at", "status"]
+        fields = ["id", "direction", "source", "kind", "text", "sent_at", "status", "deleted_at"]
 
 
 class ConversationEventSerializer(serializers.ModelSerializer):

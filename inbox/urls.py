@@ -20,6 +20,7 @@ urlpatterns = [
     path("c/<int:pk>/status/", views.conversation_status_view, name="inbox-conversation-status"),
     path("m/<int:pk>/bubble/", views.message_bubble, name="inbox-message-bubble"),
     path("m/<int:pk>/retry/", views.message_retry, name="inbox-message-retry"),
+    path("m/<int:pk>/react/", views.message_react, name="inbox-message-react"),
     path("quick-replies/", views.quick_reply_list, name="inbox-quick-replies"),
     path("quick-replies/<int:pk>/", views.quick_reply_edit, name="inbox-quick-reply-edit"),
     path("quick-replies/<int:pk>/delete/", views.quick_reply_remove, name="inbox-quick-reply-delete"),

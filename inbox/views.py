@@ -37,7 +37,8 @@ from inbox.forms import (
 )
 from inbox.http import BalasRequest, MemberRequest
 from inbox.models import Conversation, Member, Message, QuickReply
-from inbox.selectors import conversation_list
+from inbox.selectors import conversation_list, messages_quote_texts
+from inbox.services.changes import ReactionRefused, message_reaction_send
 from inbox.services.conversations import conversation_assign, conversation_mark_read, conversation_status_set
 from inbox.services.quick_replies import quick_reply_create, quick_reply_delete, quick_reply_update
 from inbox.services.replies import ReplyRefused, reply_retry, reply_send
@@ -108,14 +109,24 @@ def _shop_conversation(member: Member, pk: int) -> Conversation:
 
 def _shop_message(member: Member, pk: int) -> Message:
     return get_object_or_404(
-        Message.objects.filter(shop_id=member.shop_id).select_related("sent_by__user", "conversation"), pk=pk
+        Message.objects.filter(shop_id=member.shop_id).select_related("sent_by__user", "conversation", "channel"), pk=pk
     )
 
 
 def _thread_messages(conversation: Conversation) -> list[Message]:
-    recent = list(conversation.messages.select_related("sent_by__user").order_by("-sent_at", "-pk")[:THREAD_LIMIT])
+    recent = list(
+        conversation.messages.select_related("sent_by__user", "channel").order_by("-sent_at", "-pk")[:THREAD_LIMIT]
+    )
     recent.reverse()
-    return recent
+    return _with_quotes(recent)
+
+
+def _with_quotes(messages: list[Message]) -> list[Message]:
+    """Each message's `quote_text`: the text of the message it answers, for its bubble ("" when unknown)."""
+    texts = messages_quote_texts(messages)
+    for message in messages:
+        message.quote_text = texts.get(message.pk, "")  # type: ignore[attr-defined]
+    return messages
 
 
 def _tone_customer_messages(conversation: Conversation) -> str:
@@ -246,7 +257,7 @@ def conversation_header(request: MemberRequest, pk: int) -> HttpResponse:
 @member_required
 def message_bubble(request: MemberRequest, pk: int) -> HttpResponse:
     member = request.member
-    return render(request, "inbox/partials/message.html", {"m": _shop_message(member, pk)})
+    return render(request, "inbox/partials/message.html", {"m": _with_quotes([_shop_message(member, pk)])[0]})
 
 
 # --- actions ------------------------------------------------------------------------------
@@ -298,6 +309,25 @@ def message_retry(request: MemberRequest, pk: int) -> HttpResponse:
     except ReplyRefused as exc:
         return _reply_error(request, message.conversation, exc.reason)
     return _bubble_response(request, message, replied=False)
+
+
+@require_POST
+@member_required
+def message_react(request: MemberRequest, pk: int) -> HttpResponse:
+    """The shop's reaction from the thread (an empty emoji removes it); answers the redrawn bubble."""
+    member = request.member
+    message = _shop_message(member, pk)
+    error = ""
+    try:
+        message = message_reaction_send(message=message, member=member, emoji=request.POST.get("emoji", ""))
+        message = _shop_message(member, pk)
+    except ReactionRefused as exc:
+        error = exc.reason
+    if not request.htmx:
+        if error:
+            flash.error(request, error)
+        return redirect("inbox-conversation", pk=message.conversation_id)
+    return render(request, "inbox/partials/message.html", {"m": _with_quotes([message])[0], "react_error": error})
 
 
 def _header_response(request: BalasRequest, member: Member, conversation: Conversation) -> HttpResponse:

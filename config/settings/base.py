@@ -293,6 +293,8 @@ MESSENGER_API_BASE = env("MESSENGER_API_BASE", default="https://graph.facebook.c
 SHOPEE_API_BASE = env("SHOPEE_API_BASE", default="https://partner.shopeemobile.com")
 TIKTOKSHOP_API_BASE = env("TIKTOKSHOP_API_BASE", default="https://open-api.tiktokglobalshop.com")
 PLATFORM_SEND_TIMEOUT_S = env.float("PLATFORM_SEND_TIMEOUT_S", default=10.0)
+# The first retry's wait (doubled each time) of a customer-profile fetch the platform failed (inbox.tasks).
+BALAS_PROFILE_FETCH_BACKOFF_S = env.float("BALAS_PROFILE_FETCH_BACKOFF_S", default=5.0)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Balas <noreply@balas.local>")

@@ -121,6 +121,12 @@ class ReplyCreateSerializer(serializers.Serializer):
     text = StrictCharField(allow_blank=True, trim_whitespace=False)
 
 
+class ReactionCreateSerializer(serializers.Serializer):
+    emoji = serializers.CharField(
+        allow_blank=True, trim_whitespace=True, help_text='One emoji, e.g. "👍"; "" removes the shop\'s reaction.'
+    )
+
+
 class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField()
 

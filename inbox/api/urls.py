@@ -14,6 +14,11 @@ urlpatterns = [
     path(
         "conversations/<int:pk>/messages/", views.ConversationMessagesView.as_view(), name="api-conversation-messages"
     ),
+    path(
+        "conversations/<int:pk>/messages/<int:message_id>/reactions/",
+        views.MessageReactionView.as_view(),
+        name="api-message-reactions",
+    ),
     path("conversations/<int:pk>/replies/", views.ConversationReplyView.as_view(), name="api-conversation-replies"),
     path("messages/<int:pk>/retry/", views.MessageRetryView.as_view(), name="api-message-retry"),
 ]

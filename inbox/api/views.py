@@ -26,6 +26,7 @@ from inbox.api.serializers import (
     ConversationSerializer,
     ErrorSerializer,
     MessageDetailSerializer,
+    ReactionCreateSerializer,
     ReplyCreateSerializer,
     ReplyFailedSerializer,
 )
@@ -40,12 +41,14 @@ from inbox.selectors import (
     message_list,
 )
 from inbox.services import (
+    ReactionRefused,
     ReplyRefused,
     channel_create,
     conversation_assign,
     conversation_mark_read,
     conversation_status_set,
     message_push,
+    message_reaction_send,
     push_sent_at_check,
     reply_retry,
     reply_send,
@@ -255,6 +258,54 @@ class ConversationReplyView(APIView):
         except ReplyRefused as exc:
             return Response({"error": exc.reason}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
         return _reply_response(message, status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["conversations"])
+class MessageReactionView(APIView):
+    """The shop's reaction to a customer's message, sent through the platform (WhatsApp, Messenger, Instagram)."""
+
+    permission_classes = [IsShopMember]
+
+    @extend_schema(
+        summary="React to a message (an empty emoji removes the shop's reaction)",
+        request=ReactionCreateSerializer,
+        responses={
+            200: MessageDetailSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="The platform has no reaction API, or a field is wrong"),
+            502: OpenApiResponse(ErrorSerializer, description="The platform refused or could not be reached"),
+        },
+    )
+    def post(self, request: Request, pk: int, message_id: int) -> Response:
+        message = self._message(request, pk, message_id)  # another shop's message is a 404, whatever the body
+        incoming = ReactionCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        return self._react(request, message, incoming.validated_data["emoji"])
+
+    @extend_schema(
+        summary="Remove the shop's reaction",
+        request=None,
+        responses={
+            200: MessageDetailSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="The platform has no reaction API"),
+            502: OpenApiResponse(ErrorSerializer, description="The platform refused or could not be reached"),
+        },
+    )
+    def delete(self, request: Request, pk: int, message_id: int) -> Response:
+        return self._react(request, self._message(request, pk, message_id), "")
+
+    def _message(self, request: Request, pk: int, message_id: int) -> Message:
+        conversation = _conversation(request, pk)
+        message = message_get(shop_id=calling_member(request).shop_id, pk=message_id)
+        if message is None or message.conversation_id != conversation.pk:
+            raise Http404
+        return message
+
+    def _react(self, request: Request, message: Message, emoji: str) -> Response:
+        try:
+            message = message_reaction_send(message=message, member=calling_member(request), emoji=emoji)
+        except ReactionRefused as exc:
+            return Response({"error": exc.reason}, status=exc.status)
+        return Response(_message_data(message))
 
 
 @extend_schema(tags=["conversations"])

@@ -29,8 +29,10 @@ from inbox.hooks import (
     messages_stored_announce,
     statement_parts,
 )
-from inbox.models import Channel, Contact, Conversation, Message, WebhookEvent
+from inbox.models import NOT_TURN_KINDS, Channel, Contact, Conversation, Message, WebhookEvent
+from inbox.services.changes import deletes_apply, edits_apply, reactions_apply
 from inbox.services.events import message_events_publish, message_updated_publish
+from inbox.services.profiles import contact_profile_fetch_queue
 
 logger = logging.getLogger("balas.ingest")
 M = TypeVar("M", bound=Model)
@@ -54,13 +56,15 @@ class IngestResult:
     duplicates: int = 0
     matched_own_sends: int = 0
     statuses_applied: int = 0
+    # Reactions, edits and deletes that changed a stored message.
+    changes_applied: int = 0
     ignored: list[str] = field(default_factory=list)
     # What this delivery changed, announced to the apps built on inbox after the commit.
     stored: list[StoredMessage] = field(default_factory=list)
 
     @property
     def outcome(self) -> str:
-        if self.created or self.statuses_applied or self.matched_own_sends:
+        if self.created or self.statuses_applied or self.matched_own_sends or self.changes_applied:
             return WebhookEvent.Outcome.ACCEPTED
         if self.duplicates:
             return WebhookEvent.Outcome.DUPLICATE
@@ -157,6 +161,12 @@ def _message_ingest_atomic(
         _message_store(channel=channel, normalized=normalized, result=result)
     for update in parsed.statuses:
         result.statuses_applied += _status_apply(channel=channel, update=update, result=result)
+    # After the messages: a delivery may carry a message and a reaction to it.
+    result.changes_applied += reactions_apply(channel=channel, reactions=parsed.reactions, ignored=result.ignored)
+    result.changes_applied += edits_apply(
+        channel=channel, edits=parsed.edits, ignored=result.ignored, announced=result.stored
+    )
+    result.changes_applied += deletes_apply(channel=channel, deletes=parsed.deletes, ignored=result.ignored)
     event = WebhookEvent.objects.create(
         platform=channel.platform,
         channel=channel,
@@ -206,6 +216,9 @@ def _message_store(*, channel: Channel, normalized: NormalizedMessage, result: I
 
     contact, created = _contact_get_or_create(channel=channel, normalized=normalized)
     conversation = _conversation_lock(channel=channel, contact=contact, normalized=normalized)
+    if created and not contact.name:
+        # Instagram and Messenger send only ids: the name comes from their profile API, later.
+        contact_profile_fetch_queue(contact=contact)
     if not created:
         # After the conversation's lock, in the order the one-statement path takes them: updating
         # the contact first deadlocked with it when two deliveries of one customer raced.
@@ -239,10 +252,16 @@ def _message_store(*, channel: Channel, normalized: NormalizedMessage, result: I
     return message
 
 
+_KINDS = frozenset(Message.Kind.values)
+# The first round's names of two kinds (migration 0004 renamed the stored ones).
+_LEGACY_KINDS = {"file": Message.Kind.DOCUMENT.value, "other": Message.Kind.UNSUPPORTED.value}
+
+
 def _message_build(
     *, channel: Channel, normalized: NormalizedMessage, conversation: Conversation | None = None
 ) -> Message:
     """The unsaved row for a normalized message (both ingest paths store exactly this)."""
+    kind = _LEGACY_KINDS.get(normalized.kind, normalized.kind)
     return Message(
         shop_id=channel.shop_id,
         channel=channel,
@@ -250,9 +269,11 @@ def _message_build(
         platform_message_id=normalized.platform_message_id,
         direction=normalized.direction,
         source=normalized.source,
-        kind=normalized.kind,
+        kind=kind if kind in _KINDS else Message.Kind.UNSUPPORTED,
         text=normalized.text,
         attachments=[a.as_dict() for a in normalized.attachments],
+        content=dict(normalized.content),
+        reply_to=normalized.reply_to_platform_message_id[:255],
         sent_at=normalized.sent_at,
         status=Message.Status.RECEIVED if normalized.direction == "in" else Message.Status.SENT,
         sender_label=normalized.sender_label[:200],
@@ -266,7 +287,11 @@ def conversation_note_message(*, conversation: Conversation, message: Message) -
     message after the shop's last human reply and ends at the next human reply, from any source.
     The one-statement path below states the same rules in SQL (tests/inbox/test_ingest_fast_path.py
     holds the two to identical rows).
+
+    A system notice is nobody's turn and changes no summary: it only appears in the thread.
     """
+    if message.kind in NOT_TURN_KINDS:
+        return
     fields = ["last_message", "last_message_at"]
     if conversation.last_message_at is None or message.sent_at >= conversation.last_message_at:
         conversation.last_message = message
@@ -298,7 +323,7 @@ def conversation_note_message(*, conversation: Conversation, message: Message) -
 
 
 def _contact_get_or_create(*, channel: Channel, normalized: NormalizedMessage) -> tuple[Contact, bool]:
-    return Contact.objects.get_or_create(
+    contact, created = Contact.objects.get_or_create(
         channel=channel,
         external_id=normalized.contact_external_id,
         defaults={
@@ -307,6 +332,8 @@ def _contact_get_or_create(*, channel: Channel, normalized: NormalizedMessage) -
             "extra": dict(normalized.contact_extra),
         },
     )
+    contact.channel = channel  # its display name reads the platform: no query for it
+    return contact, created
 
 
 def _contact_refresh(*, contact: Contact, normalized: NormalizedMessage) -> None:
@@ -414,9 +441,13 @@ def _status_apply(*, channel: Channel, update: StatusUpdate, result: IngestResul
 def _fast_path_fits(parsed: ParsedEvent) -> bool:
     if len(parsed.messages) != 1 or parsed.statuses or parsed.errors:
         return False
+    if parsed.reactions or parsed.edits or parsed.deletes:
+        return False
     normalized = parsed.messages[0]
     return (
         normalized.direction == Message.Direction.IN
+        # The statement counts the message as the customer's turn; a notice is nobody's.
+        and normalized.kind not in NOT_TURN_KINDS
         and not normalized.own_send_echo
         and bool(normalized.platform_message_id)
         and connection.vendor == "postgresql"
@@ -659,6 +690,7 @@ def _customer_message_ingest_fast(
         message.conversation = conversation
         conversation.channel = channel
         conversation.contact = contact
+        contact.channel = channel
         if conversation.last_message_id == message.pk:
             conversation.last_message = message
         result.created.append(message.pk)

@@ -11,6 +11,9 @@ from django.utils.html import json_script
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from inbox.adapters import get_adapter
+from inbox.models import NOT_TURN_KINDS
+
 register = template.Library()
 
 
@@ -48,6 +51,55 @@ def attachment_label(attachment: Any) -> str:
         "order": _("Pesanan"),
     }
     return labels.get(kind, _("Lampiran"))
+
+
+@register.filter
+def map_url(content: Any) -> str:
+    """An OpenStreetMap link to a location message's coordinates, or "" when they are not numbers in range."""
+    if not isinstance(content, dict):
+        return ""
+    try:
+        lat = float(content.get("latitude"))  # type: ignore[arg-type]
+        lon = float(content.get("longitude"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return ""
+    return f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=17/{lat:.6f}/{lon:.6f}"
+
+
+@register.filter
+def as_list(value: Any) -> list[Any]:
+    """`value` when it is a JSON list, else [] (content comes from platforms: its shape is not promised)."""
+    return value if isinstance(value, list) else []
+
+
+@register.filter
+def reactable(message: Any) -> bool:
+    """Whether the shop can react to this message from the inbox (its platform has a reaction API)."""
+    if message.direction != "in" or not message.platform_message_id or message.kind in NOT_TURN_KINDS:
+        return False
+    try:
+        return bool(get_adapter(message.channel.platform).supports_reactions)
+    except LookupError:
+        return False
+
+
+REACTION_CHOICES = ("👍", "❤️", "😂", "😮", "🙏")
+
+
+@register.simple_tag
+def reaction_choices() -> tuple[str, ...]:
+    return REACTION_CHOICES
+
+
+@register.filter
+def shop_reaction(message: Any) -> str:
+    """The shop's current reaction to the message ("" when none)."""
+    for reaction in message.reactions or ():
+        if isinstance(reaction, dict) and reaction.get("from") == "shop":
+            return str(reaction.get("emoji", ""))
+    return ""
 
 
 @register.simple_tag

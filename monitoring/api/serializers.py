@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inbox.api.fields import ClosedSerializer, StrictCharField, StrictIntegerField, StrictQuerySerializer
+from inbox.models import contact_placeholder_name
 from monitoring.models import Alert, ShopPolicy
 from monitoring.services.policy import MAX_TARGET_S
 from monitoring.tone.localize import reasons_in
@@ -125,7 +126,10 @@ class AlertSerializer(serializers.ModelSerializer):
 
     def get_contact_name(self, obj: Alert) -> str:
         contact = obj.conversation.contact
-        return contact.name or contact.external_id
+        # Never a bare 16-digit id: inbox's one rule for a customer whose name is not known yet.
+        return contact.name or contact_placeholder_name(
+            platform=obj.conversation.channel.platform, external_id=contact.external_id
+        )
 
 
 @extend_schema_field({"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 50}]})

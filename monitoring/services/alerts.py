@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inbox.models import Conversation, Member, Message
+from inbox.models import Conversation, Member, Message, contact_placeholder_name
 from monitoring.events import ALERT_CREATED, ALERT_UPDATED, alert_event_publish
 from monitoring.models import Alert, WaitingPeriod
 from monitoring.notifications import ShopRouting
@@ -28,7 +28,10 @@ PERIOD_KINDS = (*SLOW_KINDS, Alert.Kind.REPLY_DUE_SOON)
 
 def _contact_name(conversation: Conversation) -> str:
     contact = conversation.contact
-    return contact.name or contact.external_id
+    # The conversation's channel is the contact's: a nameless contact gets inbox's readable placeholder.
+    return contact.name or contact_placeholder_name(
+        platform=conversation.channel.platform, external_id=contact.external_id
+    )
 
 
 def _minutes(seconds: float) -> str:
@@ -298,8 +301,9 @@ def terse_alert_record(*, conversation: Conversation, reply: Message, verdict: A
 
 
 def terse_alerts_withdraw(*, conversation: Conversation, message_ids: Sequence[int]) -> int:
-    """Replies judged warm after all (a follow-up completed them) leave their terse alerts; an alert
-    left with none is resolved. Returns how many alerts changed."""
+    """Replies judged warm after all (a follow-up completed them, or their author edited them) leave
+    their terse alerts; an alert left with none is resolved. Returns how many alerts changed (each
+    publishes `alert.updated`)."""
     ids = set(message_ids)
     changed = 0
     alerts = Alert.objects.select_for_update().filter(

@@ -72,7 +72,9 @@ def concrete(route: str, victim: dict[str, Any]) -> str:
         return "/" + route
     for regex, key in PK_SOURCES:
         if re.match(regex, route):
-            return "/" + route.replace("<int:pk>", str(victim[key].pk))
+            # A message inside the conversation (`<int:message_id>`) is shop A's message of that conversation.
+            path = route.replace("<int:pk>", str(victim[key].pk))
+            return "/" + path.replace("<int:message_id>", str(victim["failed"].pk))
     pytest.fail(f"route {route!r} has an id: add which object of shop A it names to PK_SOURCES")
 
 
