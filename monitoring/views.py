@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -13,7 +15,7 @@ from inbox.http import MemberRequest
 from inbox.views import member_required
 from monitoring.forms import COMMON_ZONES, PolicyForm
 from monitoring.models import Alert
-from monitoring.selectors import alerts_visible
+from monitoring.selectors import alerts_grouped, alerts_visible, members_of_shop
 from monitoring.services.alerts import alert_acknowledge
 from monitoring.services.policy import policy_for_shop, policy_update
 
@@ -36,21 +38,45 @@ def policy_settings(request: MemberRequest) -> HttpResponse:
     return render(request, "monitoring/settings.html", {"form": form, "zones": COMMON_ZONES})
 
 
-@member_required
-def alert_list(request: MemberRequest) -> HttpResponse:
-    member = request.member
+def _alert_filters(request: MemberRequest) -> dict[str, Any]:
     kind = request.GET.get("kind") if request.GET.get("kind") in Alert.Kind.values else None
     requested_state = request.GET.get("state", "open")
     state = requested_state if requested_state in Alert.State.values else None
-    alerts = alerts_visible(member=member, kind=kind, state=state)[:200]
+    raw_assignee = request.GET.get("assignee") or ""
+    assignee: int | str | None = None
+    if raw_assignee == "none":
+        assignee = "none"
+    elif raw_assignee.isdigit():
+        assignee = int(raw_assignee)
+    return {"kind": kind, "state": state, "assignee": assignee}
+
+
+@member_required
+def alert_list(request: MemberRequest) -> HttpResponse:
+    """The live list, one row per conversation, filtered by kind, state and admin (assignee)."""
+    member = request.member
+    filters = _alert_filters(request)
+    groups = alerts_grouped(alerts_visible(member=member, **filters))
     context = {
-        "alerts": alerts,
+        "groups": groups,
         "kinds": Alert.Kind.choices,
         "states": Alert.State.choices,
-        "kind": kind or "",
-        "state": state or "",
+        "assignees": [(str(m.pk), m.display_name) for m in members_of_shop(shop_id=member.shop_id)],
+        "kind": filters["kind"] or "",
+        "state": filters["state"] or "",
+        "assignee": str(filters["assignee"] or ""),
     }
+    if request.htmx and request.htmx.target == "alert-rows":
+        return render(request, "monitoring/partials/alert_groups.html", context)
     return render(request, "monitoring/alerts.html", context)
+
+
+@member_required
+def alert_summary(request: MemberRequest) -> HttpResponse:
+    """The alert bar, and the nav badge out of band: what static/js/alerts.js re-reads on an alert event."""
+    response = render(request, "monitoring/partials/alert_summary.html")
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @member_required

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from inbox.models import Conversation, Member, Message
 from monitoring.events import ALERT_CREATED, ALERT_UPDATED, alert_event_publish
 from monitoring.models import Alert, WaitingPeriod
+from monitoring.notifications import shop_members
+from monitoring.selectors import alerts_visible
 from monitoring.services.email import alert_email_queue
 
 logger = logging.getLogger("balas.monitoring")
@@ -155,8 +157,12 @@ def slow_alerts_bulk_raise(*, periods: Sequence[WaitingPeriod], now: datetime) -
         alert._state.adding = False
         alert._state.db = connection.alias
         created.append(alert)
+    members: dict[int, list[Member]] = {}
     for alert in created:
-        alert_event_publish(alert, ALERT_CREATED)
+        shop_members_ = members.get(alert.shop_id)
+        if shop_members_ is None:
+            shop_members_ = members[alert.shop_id] = shop_members(alert.shop_id)
+        alert_event_publish(alert, ALERT_CREATED, members=shop_members_)
         logger.info("alert.raised alert=%s kind=%s conversation=%s", alert.pk, alert.kind, alert.conversation_id)
     for shop_id in sorted({alert.shop_id for alert in created}):
         transaction.on_commit(functools.partial(alert_email_queue, shop_id=shop_id))
@@ -259,15 +265,48 @@ def terse_alert_record(*, conversation: Conversation, reply: Message, verdict: A
     return alert
 
 
+def _acknowledge(alert: Alert, *, member: Member, now: datetime) -> None:
+    alert.state = Alert.State.ACKNOWLEDGED
+    alert.acknowledged_at = now
+    alert.acknowledged_by = member
+    alert.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "updated_at"])
+
+
 @transaction.atomic
 def alert_acknowledge(*, alert_id: int, member: Member) -> Alert:
     """Mark an alert seen. Acknowledging twice, or a resolved alert, changes nothing."""
-    alert = Alert.objects.select_for_update().get(pk=alert_id, shop_id=member.shop_id)
+    alert = Alert.objects.select_for_update().select_related("conversation").get(pk=alert_id, shop_id=member.shop_id)
     if alert.state == Alert.State.OPEN:
-        alert.state = Alert.State.ACKNOWLEDGED
-        alert.acknowledged_at = timezone.now()
-        alert.acknowledged_by = member
-        alert.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "updated_at"])
+        _acknowledge(alert, member=member, now=timezone.now())
         alert_event_publish(alert, ALERT_UPDATED)
         logger.info("alert.acknowledged alert=%s member=%s", alert.pk, member.pk)
     return alert
+
+
+@transaction.atomic
+def alerts_acknowledge(
+    *, member: Member, ids: Sequence[int] | None = None, every: bool = False, kind: str | None = None
+) -> list[Alert]:
+    """Mark many open alerts seen, each with who and when: those of `ids`, or (`every`) all, of one
+    `kind` if given. Only alerts the member may see are touched (ids of another shop, or of a
+    colleague's conversation, are passed over as if absent); returns those acknowledged now, each
+    published as its own `alert.updated`.
+    """
+    if not every and not ids:
+        return []
+    visible = alerts_visible(member=member, kind=kind, state=Alert.State.OPEN)
+    if not every:
+        visible = visible.filter(pk__in=list(ids or ()))
+    # Row locks in id order, so two bulk acknowledgements (or the deadline task) cannot deadlock.
+    alerts = list(visible.select_for_update(of=("self",)).order_by("pk"))
+    now = timezone.now()
+    fields = {"state": Alert.State.ACKNOWLEDGED, "acknowledged_at": now, "acknowledged_by": member, "updated_at": now}
+    Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(**fields)
+    members = shop_members(member.shop_id)
+    for alert in alerts:
+        for name, value in fields.items():
+            setattr(alert, name, value)
+        alert_event_publish(alert, ALERT_UPDATED, members=members)
+    if alerts:
+        logger.info("alerts.acknowledged count=%s member=%s kind=%s", len(alerts), member.pk, kind or "-")
+    return alerts
