@@ -48,7 +48,9 @@ def alert_event_publish(alert: Alert, event_type: str, *, members: Sequence[Memb
     """
     recipients = alert_recipients(alert, members if members is not None else shop_members(alert.shop_id))
     if event_type == ALERT_CREATED:
-        by_notify: dict[bool, set[int]] = {}
+        # Published even when nobody is told (an empty audience): each alert is one event in the
+        # shop's group whatever the routes, which keeps "raised once, published once" checkable.
+        by_notify: dict[bool, set[int]] = {True: set()} if not recipients else {}
         for routes, ids in recipients.items():
             by_notify.setdefault(routes.browser, set()).update(ids)
         for notify, group in sorted(by_notify.items()):
@@ -57,6 +59,5 @@ def alert_event_publish(alert: Alert, event_type: str, *, members: Sequence[Memb
             event_publish(shop_id=alert.shop_id, event=event, audience=audience)
         return
     everyone = tuple(sorted({i for group in recipients.values() for i in group}))
-    if everyone:
-        event = event_build(event_type, alert=alert)
-        event_publish(shop_id=alert.shop_id, event=event, audience=Audience(owners=False, member_ids=everyone))
+    event = event_build(event_type, alert=alert)
+    event_publish(shop_id=alert.shop_id, event=event, audience=Audience(owners=False, member_ids=everyone))
