@@ -86,7 +86,9 @@ def test_other_shops_and_colleagues_alerts_are_passed_over_without_a_trace(clien
     mine = _alert(ConversationFactory(contact__channel=channel, assignee=admin_member))
     unassigned = _alert(ConversationFactory(contact__channel=channel))
     theirs = _alert(ConversationFactory(contact__channel=channel, assignee=colleague))
-    foreign = _alert(ConversationFactory(contact__channel__shop=ShopFactory(), contact__channel__account_id="other-shop"))
+    foreign = _alert(
+        ConversationFactory(contact__channel__shop=ShopFactory(), contact__channel__account_id="other-shop")
+    )
 
     response = ack(client, admin_member, {"ids": [mine.pk, theirs.pk, foreign.pk, 999_999]})
 
@@ -190,7 +192,9 @@ def test_bulk_acknowledge_sends_one_alert_updated_each_to_those_who_see_it(clien
     mine = [_alert(ConversationFactory(contact__channel=channel, assignee=admin_member)) for _ in range(2)]
     theirs = _alert(ConversationFactory(contact__channel=channel, assignee=colleague))
     unassigned = _alert(ConversationFactory(contact__channel=channel), kind=Alert.Kind.TERSE_REPLY)
-    foreign = _alert(ConversationFactory(contact__channel__shop=stranger.shop, contact__channel__account_id="other-shop"))
+    foreign = _alert(
+        ConversationFactory(contact__channel__shop=stranger.shop, contact__channel__account_id="other-shop")
+    )
 
     async def scenario() -> dict[str, list[dict[str, Any]]]:
         sockets = {"owner": await _socket(owner), "admin": await _socket(admin_member)}
