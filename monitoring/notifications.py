@@ -38,7 +38,12 @@ def alert_may_see(*, member: Member, alert: Alert) -> bool:
 
 
 def alert_routes(*, member: Member, alert: Alert) -> AlertRoutes:
-    """How `member` is told of `alert`: in the page, as a browser notification (default: both)."""
+    """How `member` is told of `alert`: in the page, as a browser notification (default: both).
+
+    Preferences per member (kinds, routes, quiet hours) belong here. `in_page` addresses the live
+    events; the bar's and badge's counts (`monitoring.selectors.alerts_open_summary`) read
+    `alerts_visible`, so a kind a member does not want in the page should be left out there too.
+    """
     if not alert_may_see(member=member, alert=alert):
         return NOWHERE
     return AlertRoutes()

@@ -4,6 +4,7 @@ one `alert.updated` per acknowledged alert on the real Channels layer (Redis), t
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import pytest
@@ -245,3 +246,60 @@ def test_alert_created_carries_the_notification_route(shop, owner):
 
     events = async_to_sync(scenario)()
     assert [(e["type"], e["notify"]) for e in events] == [("alert.created", True)]
+
+
+# --- the bar and the badge: server-rendered, true counts, only what the member sees ---------------
+
+
+@pytest.mark.django_db
+def test_every_page_renders_the_badge_and_the_inbox_one_bar(client, shop, owner, admin_member):
+    colleague = MemberFactory(shop=shop, role=Member.Role.ADMIN)
+    channel = ConversationFactory(contact__channel__shop=shop).channel
+    for _ in range(3):
+        _alert(ConversationFactory(contact__channel=channel))
+    for _ in range(4):
+        _alert(ConversationFactory(contact__channel=channel, assignee=colleague))
+    _alert(ConversationFactory(contact__channel=channel), kind=Alert.Kind.TERSE_REPLY)
+
+    client.force_login(owner.user)
+    inbox = client.get("/").content.decode()
+    assert inbox.count('class="alert-bar"') == 1
+    assert 'data-count="8"' in inbox
+    assert "7 pelanggan menunggu terlalu lama · 1 balasan ketus" in inbox
+    assert 'data-count="8"' in client.get("/dashboard/").content.decode()
+    summary = client.get("/alerts/summary/")
+    assert summary["Cache-Control"] == "no-store"
+    assert 'id="alert-bar"' in summary.content.decode() and 'data-count="8"' in summary.content.decode()
+
+    client.force_login(admin_member.user)
+    mine = client.get("/alerts/summary/").content.decode()
+    assert 'data-count="4"' in mine and "3 pelanggan menunggu terlalu lama · 1 balasan ketus" in mine
+
+    ack(client, owner, {"all": True})
+    cleared = client.get("/alerts/summary/").content.decode()
+    assert 'class="alert-bar"' not in cleared and 'data-count="0"' in cleared
+
+
+@pytest.mark.django_db
+def test_alerts_page_groups_by_conversation_and_filters_by_kind_and_admin(client, shop, owner, admin_member):
+    channel = ConversationFactory(contact__channel__shop=shop).channel
+    busy = ConversationFactory(contact__channel=channel, contact__name="Budi", assignee=admin_member)
+    for kind in (Alert.Kind.SLOW_FIRST_REPLY, Alert.Kind.SLOW_REPLY, Alert.Kind.TERSE_REPLY):
+        _alert(busy, kind=kind)
+    quiet = ConversationFactory(contact__channel=channel, contact__name="Citra")
+    _alert(quiet)
+    client.force_login(owner.user)
+
+    def groups(query: str) -> list[str]:
+        html = client.get(f"/alerts/{query}", headers={"HX-Request": "true", "HX-Target": "alert-rows"}).content
+        return re.findall(r'id="alert-group-(\d+)"', html.decode())
+
+    assert groups("?state=open") == [str(quiet.pk), str(busy.pk)]
+    page = client.get("/alerts/?state=open").content.decode()
+    assert page.count('class="alert-row ') == 4
+    assert groups("?kind=terse_reply") == [str(busy.pk)]
+    assert groups(f"?assignee={admin_member.pk}") == [str(busy.pk)]
+    assert groups("?assignee=none") == [str(quiet.pk)]
+    listed = client.get(f"/api/v1/alerts/?assignee={admin_member.pk}", headers=auth(owner)).json()
+    assert listed["count"] == 3
+    assert client.get("/api/v1/alerts/?assignee=someone", headers=auth(owner)).status_code == 400
