@@ -27,13 +27,13 @@ from rest_framework.relations import PKOnlyObject, RelatedField
 
 from inbox.serializers import ConversationEventSerializer, MessageSerializer
 
-Payload = type[serializers.Serializer] | type[int] | type[str] | type[bool]
+Payload = type[serializers.Serializer] | type[int] | type[str]
 
 
 @dataclass(frozen=True)
 class EventType:
     """One live event type. `payload` maps each key beside `type` to a serializer (an object of that
-    shape) or to `int` / `str` / `bool`."""
+    shape) or to `int` / `str`."""
 
     name: str
     doc: str
@@ -147,7 +147,7 @@ def event_json_schema(name: str) -> dict[str, Any]:
         if isinstance(shape, type) and issubclass(shape, serializers.BaseSerializer):
             properties[key] = _serializer_schema(shape())
         else:
-            properties[key] = {"type": {int: "integer", str: "string", bool: "boolean"}[shape]}
+            properties[key] = {"type": {int: "integer", str: "string"}[shape]}
     return {
         "type": "object",
         "properties": properties,

@@ -34,6 +34,7 @@ MESSAGE_MEASURE = "monitoring.tasks.message_measure"
 DEADLINE_CHECK = "monitoring.tasks.deadline_check"
 DEADLINES_DUE = "monitoring.tasks.deadlines_due"
 ALERT_EMAIL_SEND = "monitoring.tasks.alert_email_send"
+BROWSER_NOTIFY_FLUSH = "monitoring.tasks.browser_notify_flush"
 
 _lost_lock = threading.Lock()
 # Task name -> how many this process could not queue (skipped by the open breaker, or failed).

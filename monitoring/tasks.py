@@ -17,6 +17,7 @@ from typing import Any
 from celery import shared_task
 
 from inbox.models import Message
+from monitoring.services.browser_notify import browser_notify_flush as browser_notify_flush_service
 from monitoring.services.email import alert_emails_flush
 from monitoring.services.overdue import deadline_bucket_check, period_deadline_check
 from monitoring.services.periods import waiting_periods_update
@@ -72,6 +73,12 @@ def deadlines_due(bucket_end: str) -> None:
 def alert_email_send(shop_id: int) -> None:
     """E-mail the shop's new alerts now, or queue the summary for the throttle window's end."""
     alert_emails_flush(shop_id=shop_id, retry_failed=False)
+
+
+@shared_task(ignore_result=True, **_limits("email"))
+def browser_notify_flush(member_id: int) -> None:
+    """One coalesced browser notification for the member (monitoring.services.browser_notify)."""
+    browser_notify_flush_service(member_id=member_id)
 
 
 @shared_task(ignore_result=True, acks_late=True, expires=25, **_limits("sweep"))

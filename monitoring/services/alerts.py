@@ -17,6 +17,7 @@ from monitoring.events import ALERT_CREATED, ALERT_UPDATED, alert_event_publish
 from monitoring.models import Alert, WaitingPeriod
 from monitoring.notifications import shop_members
 from monitoring.selectors import alerts_visible
+from monitoring.services.browser_notify import browser_notify_arm_on_commit
 from monitoring.services.email import alert_email_queue
 
 logger = logging.getLogger("balas.monitoring")
@@ -75,7 +76,7 @@ def alert_raise(
             if existing is None:
                 raise
             return existing, False
-        alert_event_publish(alert, ALERT_CREATED)
+        browser_notify_arm_on_commit(alert=alert, member_ids=alert_event_publish(alert, ALERT_CREATED))
         transaction.on_commit(lambda: alert_email_queue(shop_id=alert.shop_id))
     logger.info("alert.raised alert=%s kind=%s conversation=%s", alert.pk, kind, conversation.pk)
     return alert, True
@@ -158,12 +159,16 @@ def slow_alerts_bulk_raise(*, periods: Sequence[WaitingPeriod], now: datetime) -
         alert._state.db = connection.alias
         created.append(alert)
     members: dict[int, list[Member]] = {}
+    notify: set[int] = set()
     for alert in created:
         shop_members_ = members.get(alert.shop_id)
         if shop_members_ is None:
             shop_members_ = members[alert.shop_id] = shop_members(alert.shop_id)
-        alert_event_publish(alert, ALERT_CREATED, members=shop_members_)
+        notify.update(alert_event_publish(alert, ALERT_CREATED, members=shop_members_))
         logger.info("alert.raised alert=%s kind=%s conversation=%s", alert.pk, alert.kind, alert.conversation_id)
+    if created:
+        # One arming per member for the whole batch: the flush reads every alert that arrived.
+        browser_notify_arm_on_commit(alert=created[0], member_ids=sorted(notify))
     for shop_id in sorted({alert.shop_id for alert in created}):
         transaction.on_commit(functools.partial(alert_email_queue, shop_id=shop_id))
     return created

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.conf import settings
 from django.utils.html import json_script
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
@@ -50,12 +49,6 @@ def summary_text(summary: OpenAlertSummary) -> str:
         n = summary.other
         parts.append(ngettext("%(n)d peringatan lain", "%(n)d peringatan lain", n) % {"n": n})
     return " · ".join(parts)
-
-
-@register.simple_tag
-def alert_notify_interval() -> int:
-    """Seconds between two browser notifications of one member (settings.BALAS_ALERT_NOTIFY_INTERVAL_S)."""
-    return int(getattr(settings, "BALAS_ALERT_NOTIFY_INTERVAL_S", 60))
 
 
 @register.inclusion_tag("monitoring/partials/alert_bar.html", takes_context=True)

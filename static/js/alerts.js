@@ -1,5 +1,5 @@
 /* Balas attention surface: the nav badge, the one alert bar, the live alerts list, acknowledging,
- * and browser notifications coalesced per member across every tab of this browser.
+ * and the browser notifications the server coalesced per member, shown once per browser.
  *
  * Counts and rows are always server-rendered partials (auto-escaped) re-read after an alert event:
  * the rules of who sees what and how many live on the server. Anything built here is set with
@@ -98,13 +98,11 @@
     acknowledge({ ids: ids });
   });
 
-  /* ---- browser notifications, coalesced ------------------------------------------------ */
-  // Every tab of this browser gets the same events. They share one state in localStorage, changed
-  // only under a Web Lock, so a burst becomes one notification and two tabs never both show it:
-  // the first alert waits GATHER_MS for the rest of its burst, and no two notifications of this
-  // member come closer than the interval (settings.BALAS_ALERT_NOTIFY_INTERVAL_S).
-  var INTERVAL_MS = Math.max(1, Number(body.dataset.notifyInterval) || 60) * 1000;
-  var GATHER_MS = 2000;
+  /* ---- browser notifications ---------------------------------------------------------- */
+  // The server coalesces per member (monitoring/services/browser_notify.py): at most one
+  // `alert.notify` per interval, summarising what arrived. Every tab of this browser receives it;
+  // they share the keys already shown in localStorage, changed only under a Web Lock, so one tab
+  // shows it and the others do not.
   var KEY = "balas.notify." + memberId;
 
   function withLock(fn) {
@@ -116,74 +114,39 @@
   function readState() {
     try {
       var st = JSON.parse(localStorage.getItem(KEY) || "{}");
-      return { last: Number(st.last) || 0, due: Number(st.due) || 0, pending: st.pending || {} };
+      return { last: Number(st.last) || 0, shown: Array.isArray(st.shown) ? st.shown : [] };
     } catch (e) {
-      return { last: 0, due: 0, pending: {} };
+      return { last: 0, shown: [] };
     }
   }
   function writeState(st) {
     try {
       localStorage.setItem(KEY, JSON.stringify(st));
-    } catch (e) { /* storage full or disabled: notifications stay per tab */ }
+    } catch (e) { /* storage full or disabled: each tab decides alone */ }
   }
   function canNotify() {
     return "Notification" in window && Notification.permission === "granted";
   }
-  function scheduleFlush(at) {
-    setTimeout(flush, Math.max(0, at - Date.now()) + 20);
-  }
-  function enqueue(alert) {
-    if (!canNotify() || alert.id === undefined) return;
+  function notifyOnce(event) {
+    if (!canNotify() || !event.key || !(Number(event.count) > 0)) return;
     withLock(function () {
       var st = readState();
-      var now = Date.now();
-      if (st.due && st.due + 10000 < now) st.due = 0; // a tab closed before its flush
-      st.pending[String(alert.id)] = {
-        c: Number(alert.conversation_id) || 0,
-        t: String(alert.title || ""),
-        n: String(alert.contact_name || ""),
-      };
-      if (!st.due) st.due = Math.max(now + GATHER_MS, st.last + INTERVAL_MS);
+      if (st.shown.indexOf(event.key) !== -1) return;
+      st.shown = st.shown.concat([event.key]).slice(-30);
+      st.last = Date.now();
       writeState(st);
-      scheduleFlush(st.due);
+      show(event);
     });
   }
-  function flush() {
-    withLock(function () {
-      var st = readState();
-      var now = Date.now();
-      if (!st.due) return;
-      if (now < st.due) {
-        scheduleFlush(st.due);
-        return;
-      }
-      var items = Object.keys(st.pending).map(function (k) { return st.pending[k]; });
-      st.pending = {};
-      st.due = 0;
-      if (items.length) st.last = now;
-      writeState(st);
-      if (items.length) show(items);
-    });
-  }
-  function show(items) {
-    var conversations = {};
-    items.forEach(function (item) { conversations[item.c] = true; });
-    var ids = Object.keys(conversations);
-    var one = ids.length === 1 && Number(ids[0]) > 0 ? Number(ids[0]) : null;
-    var title, text;
-    if (items.length === 1) {
-      title = items[0].t || "Balas";
-      text = items[0].n;
-    } else {
-      title = t("many", "{n} peringatan baru").replace("{n}", String(items.length));
-      var names = [];
-      items.forEach(function (item) { if (item.n && names.indexOf(item.n) === -1) names.push(item.n); });
-      text = names.slice(0, 4).join(", ") + (names.length > 4 ? "…" : "");
-    }
+  function show(event) {
+    var count = Number(event.count);
+    var one = Number(event.conversation_id) > 0 ? Number(event.conversation_id) : null;
+    var title = count === 1 && event.title ? String(event.title)
+      : t("many", "{n} peringatan baru").replace("{n}", String(count));
     var target = one !== null ? (body.dataset.conversationUrl || "/c/0/").replace("/0/", "/" + one + "/")
       : body.dataset.alertsUrl + "?state=open";
     try {
-      var n = new Notification(title, { body: text, tag: "balas-alerts-" + memberId });
+      var n = new Notification(title, { body: String(event.names || ""), tag: "balas-alerts-" + memberId });
       n.onclick = function () {
         window.focus();
         location.href = target;
@@ -206,16 +169,16 @@
   /* ---- events -------------------------------------------------------------------------- */
   document.addEventListener("balas:alert", function (evt) {
     var event = evt.detail || {};
-    var alert = event.alert || {};
-    if (event.type === "alert.created" && event.notify !== false && alert.state === "open") enqueue(alert);
+    if (event.type === "alert.notify") {
+      notifyOnce(event);
+      return;
+    }
     refreshSoon();
   });
   document.addEventListener("balas:reconnected", refreshSoon);
 
   function start() {
     setupNotifyButton();
-    var st = readState();
-    if (st.due) scheduleFlush(st.due);
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);

@@ -233,21 +233,6 @@ def test_bulk_acknowledge_sends_one_alert_updated_each_to_those_who_see_it(clien
     assert Alert.objects.get(pk=foreign.pk).state == "open"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_alert_created_carries_the_notification_route(shop, owner):
-    conversation = ConversationFactory(contact__channel__shop=shop)
-
-    async def scenario() -> list[dict[str, Any]]:
-        socket = await _socket(owner)
-        await sync_to_async(_alert)(conversation)
-        events = await _events(socket)
-        await socket.disconnect()
-        return events
-
-    events = async_to_sync(scenario)()
-    assert [(e["type"], e["notify"]) for e in events] == [("alert.created", True)]
-
-
 # --- the bar and the badge: server-rendered, true counts, only what the member sees ---------------
 
 
