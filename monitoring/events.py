@@ -13,7 +13,7 @@ from monitoring.notifications import alert_recipients, shop_members
 
 ALERT_CREATED = "alert.created"
 ALERT_UPDATED = "alert.updated"
-ALERT_NOTIFY = "alert.notify"
+NOTIFICATION_CREATED = "notification.created"
 
 event_type_register(
     EventType(
@@ -33,7 +33,7 @@ event_type_register(
 
 event_type_register(
     EventType(
-        name=ALERT_NOTIFY,
+        name=NOTIFICATION_CREATED,
         doc="Show one browser notification (to one member): `count` alerts arrived since the last one "
         "(at most one per BALAS_ALERT_NOTIFY_INTERVAL_S); `conversation_id` when they are all of one "
         "conversation, else 0; `title` of the alert when there is one; `names`: their customers. "

@@ -5,7 +5,7 @@ A new alert arms one flush per member (a Redis mark, like the deadline buckets):
 short gathering delay, or when the member's interval since the last notification is over,
 whichever is later. The flush (monitoring.tasks.browser_notify_flush) reads what arrived since the
 last flush, still open and still routed to the browser (monitoring.notifications.alert_routes), and
-publishes one `alert.notify` to that member: every tab and device of the member receives it, and
+publishes one `notification.created` to that member: every tab and device of the member receives it, and
 static/js/alerts.js shows it once per browser. Web Push can be sent from the same flush.
 
 Best effort like the rest of the live path: with Redis or the broker down no notification goes
@@ -28,7 +28,7 @@ from django.utils import timezone
 from inbox.event_schema import event_build
 from inbox.models import Member
 from inbox.realtime import Audience, event_publish
-from monitoring.events import ALERT_NOTIFY
+from monitoring.events import NOTIFICATION_CREATED
 from monitoring.models import Alert
 from monitoring.notifications import alert_routes
 from monitoring.scheduling import BROWSER_NOTIFY_FLUSH, task_queue
@@ -84,7 +84,7 @@ def browser_notify_arm(*, member_ids: Iterable[int], arrived_at: datetime | None
 
 
 def browser_notify_flush(*, member_id: int) -> list[Alert]:
-    """Publish one `alert.notify` to the member for what arrived since the last flush; returns those alerts."""
+    """Publish one `notification.created` to the member for what arrived since the last flush; returns those alerts."""
     now = timezone.now()
     armed_since = cache.get(_key("armed", member_id))
     watermark = cache.get(_key("watermark", member_id))
@@ -115,7 +115,7 @@ def browser_notify_flush(*, member_id: int) -> list[Alert]:
         if name not in names:
             names.append(name)
     event = event_build(
-        ALERT_NOTIFY,
+        NOTIFICATION_CREATED,
         key=f"{member_id}-{uuid.uuid4().hex[:12]}",
         count=len(arrived),
         conversation_id=next(iter(conversations)) if len(conversations) == 1 else 0,

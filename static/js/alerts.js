@@ -100,7 +100,7 @@
 
   /* ---- browser notifications ---------------------------------------------------------- */
   // The server coalesces per member (monitoring/services/browser_notify.py): at most one
-  // `alert.notify` per interval, summarising what arrived. Every tab of this browser receives it;
+  // `notification.created` per interval, summarising what arrived. Every tab of this browser receives it;
   // they share the keys already shown in localStorage, changed only under a Web Lock, so one tab
   // shows it and the others do not.
   var KEY = "balas.notify." + memberId;
@@ -169,7 +169,7 @@
   /* ---- events -------------------------------------------------------------------------- */
   document.addEventListener("balas:alert", function (evt) {
     var event = evt.detail || {};
-    if (event.type === "alert.notify") {
+    if (event.type === "notification.created") {
       notifyOnce(event);
       return;
     }

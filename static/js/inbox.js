@@ -224,7 +224,7 @@
     } else if (event.type === "conversation.updated" && event.conversation) {
       refreshRow(event.conversation.id);
       if (openId !== null && Number(event.conversation.id) === openId) refreshHeader(openId);
-    } else if (event.type.indexOf("alert.") === 0) {
+    } else if (event.type.indexOf("alert.") === 0 || event.type.indexOf("notification.") === 0) {
       // The attention surface (bar, badge, alerts list, notifications) is static/js/alerts.js.
       document.dispatchEvent(new CustomEvent("balas:alert", { detail: event }));
     }

@@ -92,7 +92,7 @@ SCENARIOS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "message.updated": _reply,
     "alert.created": _alert,
     "alert.updated": _acknowledge,
-    "alert.notify": _notify,
+    "notification.created": _notify,
 }
 
 

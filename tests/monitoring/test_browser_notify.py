@@ -1,5 +1,5 @@
 """Browser notifications coalesced per member, through the real worker and the real Channels layer:
-a burst is one `alert.notify` to every device of the member, the next waits for the interval, and
+a burst is one `notification.created` to every device of the member, the next waits for the interval, and
 each member's notification counts only what they may see and what is still open."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ async def _socket(member: Member) -> WebsocketCommunicator:
 
 
 async def _notifications(communicator: WebsocketCommunicator, seconds: float) -> list[tuple[float, dict[str, Any]]]:
-    """Every `alert.notify` within `seconds`, with when it came."""
+    """Every `notification.created` within `seconds`, with when it came."""
     seen: list[tuple[float, dict[str, Any]]] = []
     end = time.monotonic() + seconds
     while (left := end - time.monotonic()) > 0:
@@ -39,7 +39,7 @@ async def _notifications(communicator: WebsocketCommunicator, seconds: float) ->
         if await communicator.receive_nothing(timeout=min(left, 0.2)):
             continue
         event = await communicator.receive_json_from(timeout=5)
-        if event["type"] == "alert.notify":
+        if event["type"] == "notification.created":
             seen.append((time.monotonic(), event))
     return seen
 
