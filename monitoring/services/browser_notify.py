@@ -86,12 +86,16 @@ def browser_notify_arm(*, member_ids: Iterable[int], arrived_at: datetime | None
 def browser_notify_flush(*, member_id: int) -> list[Alert]:
     """Publish one `notification.created` to the member for what arrived since the last flush; returns those alerts."""
     now = timezone.now()
-    armed_since = cache.get(_key("armed", member_id))
-    watermark = cache.get(_key("watermark", member_id))
-    # The watermark first, then the mark: an alert arriving from here on arms the next flush,
-    # which starts where this one ends.
-    cache.set(_key("watermark", member_id), now.timestamp(), timeout=_DAY_S)
-    cache.delete(_key("armed", member_id))
+    try:
+        armed_since = cache.get(_key("armed", member_id))
+        watermark = cache.get(_key("watermark", member_id))
+        # The watermark first, then the mark: an alert arriving from here on arms the next flush,
+        # which starts where this one ends.
+        cache.set(_key("watermark", member_id), now.timestamp(), timeout=_DAY_S)
+        cache.delete(_key("armed", member_id))
+    except Exception:
+        logger.warning("alerts.notify_flush_failed member=%s", member_id, exc_info=True)
+        return []
     member = Member.objects.select_related("user").filter(pk=member_id, user__is_active=True).first()
     starts = [float(v) for v in (watermark, armed_since) if v is not None]
     if member is None or not starts:
@@ -106,7 +110,11 @@ def browser_notify_flush(*, member_id: int) -> list[Alert]:
     ]
     if not arrived:
         return []
-    cache.set(_key("sent", member_id), now.timestamp(), timeout=_DAY_S)
+    try:
+        cache.set(_key("sent", member_id), now.timestamp(), timeout=_DAY_S)
+    except Exception:
+        # Sent anyway: the next one may come before the interval is over.
+        logger.warning("alerts.notify_flush_failed member=%s", member_id, exc_info=True)
     conversations = {a.conversation_id for a in arrived}
     names: list[str] = []
     for alert in arrived:
