@@ -244,6 +244,7 @@ def terse_alert_record(*, conversation: Conversation, reply: Message, verdict: A
         .first()
     )
     if grouped is not None:
+        grouped.conversation = conversation  # read already: who sees it, the event's contact name
         grouped.message_ids = [*grouped.message_ids, reply.pk]
         grouped.count = len(grouped.message_ids)
         grouped.message = reply
