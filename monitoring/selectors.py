@@ -93,10 +93,6 @@ class AlertGroup:
     def open_ids(self) -> list[int]:
         return [a.pk for a in self.alerts if a.state == Alert.State.OPEN]
 
-    @property
-    def kinds(self) -> list[str]:
-        return sorted({a.kind for a in self.alerts})
-
 
 def alerts_grouped(alerts: QuerySet[Alert], *, limit: int = 200) -> list[AlertGroup]:
     """The newest `limit` alerts grouped by conversation, the conversation with the newest alert first."""
