@@ -22,6 +22,8 @@ from inbox.selectors import conversation_get
 from monitoring.api.serializers import (
     AlertFeedbackRequestSerializer,
     AlertFeedbackSerializer,
+    AlertsAcknowledgeRequestSerializer,
+    AlertsAcknowledgeResponseSerializer,
     AlertSerializer,
     NotificationPreferencesPatchSerializer,
     NotificationPreferencesSerializer,
@@ -36,7 +38,7 @@ from monitoring.api.serializers import (
 from monitoring.models import Alert
 from monitoring.notifications import member_routing, routing_as_json
 from monitoring.selectors import alerts_visible
-from monitoring.services.alerts import alert_acknowledge
+from monitoring.services.alerts import alert_acknowledge, alerts_acknowledge
 from monitoring.services.feedback import FeedbackError, alert_feedback_record
 from monitoring.services.notifications import (
     PreferenceError,
@@ -74,13 +76,29 @@ class PolicyView(APIView):
 
 _KIND_PARAM = OpenApiParameter("kind", str, enum=[k for k, _ in Alert.Kind.choices])
 _STATE_PARAM = OpenApiParameter("state", str, enum=[s for s, _ in Alert.State.choices])
+_ASSIGNEE_PARAM = OpenApiParameter(
+    "assignee", str, description="A member id: alerts of conversations assigned to them; `none`: unassigned ones."
+)
+
+
+def assignee_param(value: str | None) -> int | str | None:
+    """The `assignee` filter: a member id, "none", or nothing; anything else is a 400."""
+    if not value:
+        return None
+    if value == "none":
+        return value
+    if value.isdigit():
+        return int(value)
+    raise ValidationError({"assignee": [f"'{value}' is not a member id; use a number or 'none'."]})
 
 
 class AlertListView(generics.ListAPIView):
     permission_classes = [IsShopMember]
     serializer_class = AlertSerializer
 
-    @extend_schema(summary="Alerts the caller may see, newest first", parameters=[_KIND_PARAM, _STATE_PARAM])
+    @extend_schema(
+        summary="Alerts the caller may see, newest first", parameters=[_KIND_PARAM, _STATE_PARAM, _ASSIGNEE_PARAM]
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -94,7 +112,8 @@ class AlertListView(generics.ListAPIView):
             errors["state"] = [f"Unknown state '{state}'; use one of {', '.join(Alert.State.values)}."]
         if errors:
             raise ValidationError(errors)
-        return alerts_visible(member=calling_member(self.request), kind=kind, state=state)
+        assignee = assignee_param(params.get("assignee"))
+        return alerts_visible(member=calling_member(self.request), kind=kind, state=state, assignee=assignee)
 
 
 class AlertAcknowledgeView(APIView):
@@ -107,6 +126,29 @@ class AlertAcknowledgeView(APIView):
             raise Http404
         alert = alert_acknowledge(alert_id=pk, member=member)
         return Response(AlertSerializer(alerts_visible(member=member).get(pk=alert.pk)).data)
+
+
+class AlertsAcknowledgeView(APIView):
+    permission_classes = [IsShopMember]
+
+    @extend_schema(
+        summary="Mark many alerts as seen: a list of ids, or all open ones (of one kind)",
+        request=AlertsAcknowledgeRequestSerializer,
+        responses={200: AlertsAcknowledgeResponseSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = AlertsAcknowledgeRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        alerts = alerts_acknowledge(
+            member=calling_member(request), ids=data.get("ids"), every=bool(data.get("all")), kind=data.get("kind")
+        )
+        body = {
+            "acknowledged": len(alerts),
+            "ids": [a.pk for a in alerts],
+            "acknowledged_at": alerts[0].acknowledged_at if alerts else None,
+        }
+        return Response(AlertsAcknowledgeResponseSerializer(body).data)
 
 
 class ToneCheckView(APIView):
