@@ -46,14 +46,17 @@ def test_the_demo_shows_a_handful_of_alerts_in_its_first_minutes(live_server, ch
         time.sleep(DEMO_REPLY_TARGET_S / SPEED + 3)
     redis_flush()
 
-    alerts = list(Alert.objects.filter(shop=shop).order_by("created_at"))
+    # What the owner sees: the admins' warnings before a breach (`reply_due_soon`) never reach an
+    # owner (monitoring.notifications.eligible), so they are counted apart.
+    everything = list(Alert.objects.filter(shop=shop).order_by("created_at"))
+    alerts = [a for a in everything if a.kind != Alert.Kind.REPLY_DUE_SOON]
     per_minute = [0] * DEMO_MINUTES
     for alert in alerts:
         minute = int((alert.created_at.timestamp() - started) * SPEED // 60)
         if minute < DEMO_MINUTES:
             per_minute[minute] += 1
     by_kind: dict[str, int] = {}
-    for alert in alerts:
+    for alert in everything:
         by_kind[alert.kind] = by_kind.get(alert.kind, 0) + 1
     print(f"\ndemo alerts per minute (first {DEMO_MINUTES}): {per_minute}; total {sum(per_minute)}; by kind {by_kind}")
 

@@ -81,7 +81,12 @@ def _acknowledge(world: dict[str, Any]) -> None:
 def _notify(world: dict[str, Any]) -> None:
     from monitoring.services.browser_notify import browser_notify_flush
 
-    _alert(world)  # arms the owner's flush; here it runs at once, as the worker would at its time
+    # A slow reply: the owner's defaults take it by browser notification (a terse one goes to the
+    # page and the digest only). It arms the owner's flush; here it runs at once, as the worker would.
+    _webhook(world)
+    conversation = Conversation.objects.select_related("contact").get(channel=world["whatsapp"])
+    _alert, created = alert_raise(conversation=conversation, kind=Alert.Kind.SLOW_FIRST_REPLY, title="Siti menunggu")
+    assert created
     assert browser_notify_flush(member_id=world["owner"].pk)
 
 

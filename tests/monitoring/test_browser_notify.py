@@ -113,3 +113,41 @@ def test_what_was_acknowledged_before_the_flush_is_left_out(shop, owner, setting
 
     received = async_to_sync(scenario)()
     assert [e["count"] for _, e in received] == [2]
+
+
+def test_the_browser_route_and_quiet_hours_decide_who_is_notified(shop, owner, admin_member, settings, celery_worker):
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from monitoring.notifications import member_routing
+    from monitoring.services.notifications import notification_preferences_update
+
+    settings.BALAS_ALERT_NOTIFY_GATHER_S = 1.0
+    quiet = MemberFactory(shop=shop, role=Member.Role.ADMIN)
+    local = timezone.now().astimezone(ZoneInfo(member_routing(quiet).timezone))
+    hours = {
+        "start": (local - timedelta(hours=1)).strftime("%H:%M"),
+        "end": (local + timedelta(hours=1)).strftime("%H:%M"),
+    }
+    notification_preferences_update(member=quiet, data={"quiet_hours": hours})
+    # The owner keeps slow replies in the page and on the phone, not as a browser notification.
+    notification_preferences_update(member=owner, data={"kinds": {"slow_reply": ["in_page", "web_push"]}})
+    channel = ConversationFactory(contact__channel__shop=shop).channel
+    conversations = [ConversationFactory(contact__channel=channel) for _ in range(3)]
+    curt = ConversationFactory(contact__channel=channel)
+
+    async def scenario() -> dict[str, list[tuple[float, dict[str, Any]]]]:
+        sockets = {"owner": await _socket(owner), "admin": await _socket(admin_member), "quiet": await _socket(quiet)}
+        await sync_to_async(_raise)(conversations)
+        # A curt reply: the owner's defaults put it in the page and the digest, the admins' in the page.
+        await sync_to_async(_raise)([curt], Alert.Kind.TERSE_REPLY)
+        got = await asyncio.gather(*(_notifications(s, 4) for s in sockets.values()))
+        await asyncio.gather(*(s.disconnect() for s in sockets.values()))
+        return dict(zip(sockets, got, strict=True))
+
+    received = async_to_sync(scenario)()
+    assert [e["count"] for _, e in received["admin"]] == [3]
+    assert received["owner"] == []
+    assert received["quiet"] == []
