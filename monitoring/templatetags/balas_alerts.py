@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 
 from inbox.models import Member
+from monitoring.models import Alert
 from monitoring.notifications import in_page_kinds
 from monitoring.selectors import OpenAlertSummary, alerts_open_summary
 
@@ -47,8 +48,12 @@ def summary_text(summary: OpenAlertSummary) -> str:
     if summary.terse_replies:
         n = summary.terse_replies
         parts.append(ngettext("%(n)d balasan ketus", "%(n)d balasan ketus", n) % {"n": n})
-    if summary.other:
-        n = summary.other
+    # An admin's warnings before the breach are named as such (an owner never has them).
+    due_soon = summary.by_kind.get(Alert.Kind.REPLY_DUE_SOON, 0)
+    if due_soon:
+        parts.append(ngettext("%(n)d perlu segera dibalas", "%(n)d perlu segera dibalas", due_soon) % {"n": due_soon})
+    if summary.other - due_soon:
+        n = summary.other - due_soon
         parts.append(ngettext("%(n)d peringatan lain", "%(n)d peringatan lain", n) % {"n": n})
     return " · ".join(parts)
 

@@ -211,6 +211,9 @@ def test_bar_badge_list_and_acknowledge_all_follow_the_in_page_route(client, sho
     assert _badge(client) == "2"
     client.force_login(admin_member.user)
     assert _badge(client) == "3"
+    # The admin's bar names the warning as one (not "peringatan lain").
+    bar = client.get("/alerts/summary/").content.decode()
+    assert "1 perlu segera dibalas" in bar and "peringatan lain" not in bar
 
     # Curt replies out of the owner's page (digest only): gone from badge and list, still looked up by kind.
     notification_preferences_update(member=owner, data={"kinds": {"terse_reply": ["email_digest"]}})
