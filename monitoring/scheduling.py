@@ -34,6 +34,8 @@ MESSAGE_MEASURE = "monitoring.tasks.message_measure"
 DEADLINE_CHECK = "monitoring.tasks.deadline_check"
 DEADLINES_DUE = "monitoring.tasks.deadlines_due"
 ALERT_EMAIL_SEND = "monitoring.tasks.alert_email_send"
+CATCH_UP = "monitoring.tasks.unmeasured_catch_up"
+SWEEP = "monitoring.tasks.sweep"
 
 _lost_lock = threading.Lock()
 # Task name -> how many this process could not queue (skipped by the open breaker, or failed).

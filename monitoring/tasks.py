@@ -15,12 +15,14 @@ from datetime import datetime
 from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 from inbox.models import Message
+from monitoring.scheduling import SWEEP, task_queue
 from monitoring.services.email import alert_emails_flush
 from monitoring.services.overdue import deadline_bucket_check, period_deadline_check
 from monitoring.services.periods import waiting_periods_update
-from monitoring.services.sweep import monitoring_sweep
+from monitoring.services.sweep import catch_up_step, monitoring_sweep
 
 logger = logging.getLogger("balas.monitoring")
 
@@ -28,12 +30,14 @@ _RETRY: dict[str, Any] = {"autoretry_for": (Exception,), "max_retries": 3, "retr
 
 # Seconds (soft, hard) per family. Measuring one message takes milliseconds; a deadline bucket after
 # an outage raises up to 20 batches of 500 alerts; an e-mail waits on SMTP; the sweep does at most
-# 500 measurements and 10 alert batches, and runs every 30 s.
+# one catch-up batch and 10 alert batches, and runs every 30 s; a catch-up step measures one batch
+# (400 messages, about a second) and raises up to 20 alert batches.
 TIME_LIMITS: dict[str, tuple[int, int]] = {
     "measure": (30, 60),
     "deadlines": (60, 90),
     "email": (60, 90),
     "sweep": (120, 150),
+    "catch_up": (60, 90),
 }
 
 
@@ -78,3 +82,17 @@ def alert_email_send(shop_id: int) -> None:
 def sweep() -> None:
     """Every 30 s (beat): overdue periods, unmeasured messages, e-mails that are due."""
     monitoring_sweep()
+
+
+@shared_task(ignore_result=True, acks_late=True, **_RETRY, **_limits("catch_up"))
+def unmeasured_catch_up(after_id: int) -> None:
+    """A step of the outage catch-up: measure the next batch of unmeasured messages after `after_id`
+    (queueing the step after it first), raise what became due."""
+    catch_up_step(after_id=after_id)
+
+
+@worker_ready.connect
+def _sweep_at_start(**kwargs: Any) -> None:
+    """A worker that (re)starts after an outage sweeps at once instead of waiting for beat's next
+    tick: what piled up while it was gone is measured and alerted from the first second."""
+    task_queue(SWEEP, ())

@@ -46,29 +46,91 @@ def waiting_periods_update(*, message: Message) -> None:
     if anchor is not None:
         relevant = relevant.filter(sent_at__gt=anchor.sent_at)
         periods = periods.filter(started_at__gt=anchor.sent_at)
-    ordered = list(relevant.order_by(*turns_order()))
+    changes = RollupChanges()
+    arms: list[tuple[int, datetime]] = []
+    wait = conversation_periods_recompute(
+        conversation=conversation,
+        policy=policy,
+        anchor_at=anchor.sent_at if anchor is not None else None,
+        ordered=list(relevant.order_by(*turns_order())),
+        existing=list(periods.order_by("started_at", "id")),
+        changes=changes,
+        arms=arms,
+    )
+    # The dashboard's rollups follow every measurement change, applied once at the end (one lock order).
+    rollup_apply(old=changes.old, new=changes.new)
+    conversation_waits_store(waits=[wait])
+    for period_id, deadline_at in arms:
+        deadline_arm_on_commit(period_id=period_id, deadline_at=deadline_at)
+    messages_tracked_store(message_ids=[message.pk])
+
+
+def conversation_periods_recompute(
+    *,
+    conversation: Conversation,
+    policy: ShopPolicy,
+    anchor_at: datetime | None,
+    ordered: list[Message],
+    existing: list[WaitingPeriod],
+    changes: RollupChanges,
+    arms: list[tuple[int, datetime]],
+) -> ConversationWait:
+    """Recompute a conversation's periods after its last human reply before `anchor_at` (None: all).
+
+    The caller holds the conversation's row lock and has read, under it, `ordered` (its customer
+    turns and human replies after the anchor, in `turns_order()`) and `existing` (its periods that
+    started after the anchor, locked). Measurement changes are added to `changes` (the caller applies
+    them to the rollups), open periods whose deadline must be armed to `arms` (the caller arms them
+    after the commit); the conversation's monitoring state is returned for the caller to store.
+    One message's task and the outage catch-up (monitoring.services.catch_up) share it, so both give
+    the same rows.
+    """
     bursts = bursts_compute(ordered)
+    # "First reply" means no human reply before the burst at all: a reply the shop sent before the
+    # customer's first message (a follow-up, which bursts_compute drops) counts too, as it does for
+    # the in-order statement (monitoring.services.waiting: no reply counted yet).
+    replied_before = anchor_at is not None or (
+        bool(bursts) and any(m.is_human_reply for m in ordered[: ordered.index(bursts[0].messages[0])])
+    )
     _reconcile(
         conversation=conversation,
         policy=policy,
         bursts=bursts,
-        existing=list(periods.order_by("started_at", "id")),
-        anchor_at=anchor.sent_at if anchor is not None else None,
+        existing=existing,
+        anchor_at=anchor_at,
+        replied_before=replied_before,
+        changes=changes,
+        arms=arms,
     )
-    _conversation_state_keep(conversation=conversation, ordered=ordered, bursts=bursts, anchor=anchor)
-    # One upsert instead of update_or_create's savepoints, locking read and insert (seven statements).
-    MessageTrack.objects.bulk_create(
-        [MessageTrack(message_id=message.pk)],
-        update_conflicts=True,
-        unique_fields=["message"],
-        update_fields=["measured_at"],
-    )
+    return _conversation_state(conversation=conversation, ordered=ordered, bursts=bursts, anchor_at=anchor_at)
 
 
-def _conversation_state_keep(
-    *, conversation: Conversation, ordered: list[Message], bursts: list[Burst], anchor: Message | None
-) -> None:
-    """Record the open period's start and the latest human reply (the caller holds the conversation's lock).
+def conversation_waits_store(*, waits: list[ConversationWait]) -> None:
+    """Store conversations' monitoring state in one upsert (the row exists from the first measurement on)."""
+    if waits:
+        ConversationWait.objects.bulk_create(
+            waits,
+            update_conflicts=True,
+            unique_fields=["conversation"],
+            update_fields=["open_period_since", "measured_reply_at"],
+        )
+
+
+def messages_tracked_store(*, message_ids: list[int]) -> None:
+    """Mark messages measured in one upsert (instead of update_or_create's savepoints, locking read and insert)."""
+    if message_ids:
+        MessageTrack.objects.bulk_create(
+            [MessageTrack(message_id=pk) for pk in message_ids],
+            update_conflicts=True,
+            unique_fields=["message"],
+            update_fields=["measured_at"],
+        )
+
+
+def _conversation_state(
+    *, conversation: Conversation, ordered: list[Message], bursts: list[Burst], anchor_at: datetime | None
+) -> ConversationWait:
+    """The open period's start and the latest human reply (the caller holds the conversation's lock).
 
     The in-order statement reads them under the same lock to open a period or join the open one
     without this task (monitoring.services.waiting). `ordered` holds every human reply after the
@@ -77,15 +139,9 @@ def _conversation_state_keep(
     is measured, and the anchor's own measurement (pending or done) sets these again.
     """
     replies = [m.sent_at for m in ordered if m.direction == Message.Direction.OUT]
-    replied_at = max(replies) if replies else (anchor.sent_at if anchor is not None else None)
+    replied_at = max(replies) if replies else anchor_at
     open_since = bursts[-1].messages[0].sent_at if bursts and bursts[-1].reply is None else None
-    # One upsert: the row exists from the conversation's first measurement on.
-    ConversationWait.objects.bulk_create(
-        [ConversationWait(conversation_id=conversation.pk, open_period_since=open_since, measured_reply_at=replied_at)],
-        update_conflicts=True,
-        unique_fields=["conversation"],
-        update_fields=["open_period_since", "measured_reply_at"],
-    )
+    return ConversationWait(conversation_id=conversation.pk, open_period_since=open_since, measured_reply_at=replied_at)
 
 
 def _reconcile(
@@ -95,9 +151,10 @@ def _reconcile(
     bursts: list[Burst],
     existing: list[WaitingPeriod],
     anchor_at: datetime | None,
+    replied_before: bool,
+    changes: RollupChanges,
+    arms: list[tuple[int, datetime]],
 ) -> None:
-    # The dashboard's rollups follow every measurement change, applied once at the end (one lock order).
-    changes = RollupChanges()
     burst_of: dict[int, int] = {m.pk: i for i, b in enumerate(bursts) for m in b.messages}
     matched: dict[int, WaitingPeriod] = {}
     obsolete: list[WaitingPeriod] = []
@@ -116,9 +173,9 @@ def _reconcile(
 
     replies_in_window: set[int] = set()
     for index, burst in enumerate(bursts):
-        kind = period_kind(index=index, replied_before=anchor_at is not None)
+        kind = period_kind(index=index, replied_before=replied_before)
         period = _period_apply(
-            conversation=conversation, policy=policy, burst=burst, kind=kind, period=matched.get(index)
+            conversation=conversation, policy=policy, burst=burst, kind=kind, period=matched.get(index), arms=arms
         )
         if burst.reply is not None:
             replies_in_window.add(burst.reply.pk)
@@ -129,11 +186,16 @@ def _reconcile(
     if anchor_at is not None:
         stale = stale.filter(replied_at__gt=anchor_at)
     changes.deleted(queryset=stale)
-    rollup_apply(old=changes.old, new=changes.new)
 
 
 def _period_apply(
-    *, conversation: Conversation, policy: ShopPolicy, burst: Burst, kind: str, period: WaitingPeriod | None
+    *,
+    conversation: Conversation,
+    policy: ShopPolicy,
+    burst: Burst,
+    kind: str,
+    period: WaitingPeriod | None,
+    arms: list[tuple[int, datetime]],
 ) -> WaitingPeriod:
     first = burst.messages[0]
     started_at = first.sent_at
@@ -166,7 +228,7 @@ def _period_apply(
         if changed:
             period.save(update_fields=[*changed, "updated_at"])
     if rearm:
-        deadline_arm_on_commit(period_id=period.pk, deadline_at=period.deadline_at)
+        arms.append((period.pk, period.deadline_at))
     return period
 
 

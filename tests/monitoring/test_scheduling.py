@@ -28,6 +28,8 @@ SENT_ARGS = {
     scheduling.DEADLINE_CHECK: (1, "2026-03-02T03:00:00+00:00"),
     scheduling.DEADLINES_DUE: ("2026-03-02T03:00:00+00:00",),
     scheduling.ALERT_EMAIL_SEND: (1,),
+    scheduling.CATCH_UP: (1,),
+    scheduling.SWEEP: (),
 }
 
 

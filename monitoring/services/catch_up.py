@@ -1,0 +1,238 @@
+"""Catching up after an outage: the unmeasured backlog measured many messages per transaction.
+
+While the worker or Redis is down, webhooks keep being stored (PostgreSQL is all they need) but no
+`message_measure` task is queued; when they return, thousands of messages wait. Measuring them one
+by one (one transaction and some twenty statements each, 500 per 30-second sweep) took minutes.
+Here a batch of messages is measured in one transaction with a fixed number of statements per
+batch for the reads: the conversations are locked together, their anchors (the last human reply
+before each conversation's earliest unmeasured message), their messages and their periods are
+read in one statement each, every conversation is recomputed with the same code as one message's
+task (`monitoring.services.periods.conversation_periods_recompute`), and the rollups, the
+conversations' state and the messages' marks are written once for the batch. Then the batch raises
+the slow alerts that became due, in the deadline tasks' batches.
+
+Why one recompute per conversation equals measuring each message: a message's measurement
+recomputes everything after the last human reply before it; the earliest unmeasured message of a
+conversation has the earliest such anchor, so its recompute covers what each later message's would
+(the bursts after a later anchor are the same either way). tests/monitoring/test_catch_up.py runs
+one scenario (out-of-order messages, replies before questions, late replies) both ways and
+compares every row.
+
+Locks: conversations are locked with SKIP LOCKED, in id order, before any other row; a conversation
+someone else holds (a webhook, a task, another batch) is left out and its messages are queued as
+ordinary measuring tasks, which wait in the usual order. A transaction that never waits for a
+conversation and then takes the rollup rows in their global order cannot close a cycle with the
+measuring tasks (the deadlock the per-message sweep once had).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from inbox.models import Conversation, Message
+from monitoring.models import ShopPolicy, WaitingPeriod
+from monitoring.scheduling import measure_queue
+from monitoring.services.deadlines import deadline_arm, deadline_bucket_end
+from monitoring.services.overdue import DEADLINE_BATCH, due_slow_alerts_raise
+from monitoring.services.periods import (
+    conversation_periods_recompute,
+    conversation_waits_store,
+    messages_tracked_store,
+)
+from monitoring.services.policy import policy_for_shop
+from monitoring.services.rollups import RollupChanges, rollup_apply
+from monitoring.services.waiting import turns_order
+
+logger = logging.getLogger("balas.monitoring")
+
+# Messages per transaction: enough that the statements per batch cost little per message, few enough
+# that the conversations it holds (webhooks for them wait) are held well under a second or two.
+CATCH_UP_BATCH = 400
+# Alert batches (of DEADLINE_BATCH) a catch-up step raises at most; the next step and the sweep go on.
+_ALERT_BATCHES = 20
+
+
+@dataclass(frozen=True)
+class UnmeasuredRow:
+    pk: int
+    conversation_id: int
+    sent_at: datetime
+
+
+@dataclass
+class CatchUpResult:
+    measured: int = 0  # messages marked measured by the batch
+    conversations: int = 0  # conversations recomputed
+    queued: list[int] = field(default_factory=list)  # messages of conversations held elsewhere: queued as tasks
+    alerts_raised: int = 0
+    seconds: float = 0.0
+
+
+def unmeasured_rows(*, after_id: int, limit: int = CATCH_UP_BATCH) -> list[UnmeasuredRow]:
+    """The first `limit` messages after `after_id` nobody measured, older than the sweep's grace period.
+
+    Younger ones are left to their own task (and to the next pass): a message stored this instant
+    may still have its task on the way.
+    """
+    grace_edge = timezone.now() - timedelta(seconds=settings.BALAS_SWEEP_MEASURE_GRACE_S)
+    rows = (
+        Message.objects.filter(pk__gt=after_id, monitoring_track__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "conversation_id", "sent_at", "created_at")[:limit]
+    )
+    found: list[UnmeasuredRow] = []
+    for pk, conversation_id, sent_at, created_at in rows:
+        if created_at > grace_edge:
+            break
+        found.append(UnmeasuredRow(pk=pk, conversation_id=conversation_id, sent_at=sent_at))
+    return found
+
+
+def messages_catch_up(*, rows: Sequence[UnmeasuredRow]) -> CatchUpResult:
+    """Measure these messages together (see the module's docstring); then raise what became due."""
+    started = time.perf_counter()
+    result = CatchUpResult()
+    if rows:
+        by_conversation: dict[int, list[UnmeasuredRow]] = defaultdict(list)
+        for row in rows:
+            by_conversation[row.conversation_id].append(row)
+        held: list[Conversation] = []
+        try:
+            with transaction.atomic():
+                held = _conversations_lock(ids=list(by_conversation))
+                if held:
+                    arms = _conversations_recompute(conversations=held, rows=by_conversation)
+                    tracked = [row.pk for c in held for row in by_conversation[c.pk]]
+                    messages_tracked_store(message_ids=tracked)
+                    transaction.on_commit(functools.partial(_arms_apply, arms=arms))
+                    result.measured = len(tracked)
+                    result.conversations = len(held)
+        except Exception:
+            # One bad row (or a transient database error) must not stall the whole backlog: the
+            # batch's messages go to their own tasks, which retry and fail alone.
+            logger.exception("catch_up.batch_failed messages=%d", len(rows))
+            held = []
+        locked_elsewhere = sorted(set(by_conversation) - {c.pk for c in held})
+        result.queued = [row.pk for cid in locked_elsewhere for row in by_conversation[cid]]
+        # Outside the transaction: each waits for its conversation, as every measuring task does.
+        measure_queue(message_ids=result.queued)
+    if result.measured:
+        result.alerts_raised = due_alerts_raise()
+    result.seconds = time.perf_counter() - started
+    if rows:
+        logger.info(
+            "catch_up.batch measured=%d conversations=%d queued=%d raised=%d ms=%.0f",
+            result.measured,
+            result.conversations,
+            len(result.queued),
+            result.alerts_raised,
+            result.seconds * 1000,
+        )
+    return result
+
+
+def due_alerts_raise(*, batches: int = _ALERT_BATCHES) -> int:
+    """The slow alerts of every period due by now, in the deadline tasks' batches.
+
+    Periods with a reply not measured yet are left out by the batch (the reply's measurement decides
+    them), and so are periods someone holds; the sweep's one-by-one pass settles both.
+    """
+    raised = 0
+    for _ in range(batches):
+        batch = due_slow_alerts_raise(limit=DEADLINE_BATCH)
+        raised += len(batch.alerts)
+        if batch.locked < DEADLINE_BATCH:
+            break
+    return raised
+
+
+def _conversations_lock(*, ids: list[int]) -> list[Conversation]:
+    # NO KEY UPDATE conflicts with every writer of a conversation's monitoring rows (the measuring
+    # task's FOR UPDATE, the in-order statement's UPDATE, the deadline batch's lock) while letting
+    # inserts that only refer to the row (a new message's foreign key) through.
+    return list(
+        Conversation.objects.filter(pk__in=ids)
+        .select_related("contact")
+        .order_by("pk")
+        .select_for_update(of=("self",), no_key=True, skip_locked=True)
+    )
+
+
+def _conversations_recompute(
+    *, conversations: list[Conversation], rows: dict[int, list[UnmeasuredRow]]
+) -> list[tuple[int, datetime]]:
+    """Recompute each locked conversation from its earliest unmeasured message's anchor; returns the
+    deadlines to arm."""
+    earliest = [min(rows[c.pk], key=lambda r: (r.sent_at, r.pk)).pk for c in conversations]
+    reply_before = Message.objects.filter(
+        Message.human_reply_q(), conversation_id=OuterRef("conversation_id"), sent_at__lt=OuterRef("sent_at")
+    ).order_by("-sent_at", "-id")
+    anchors: dict[int, datetime | None] = dict(
+        Message.objects.filter(pk__in=earliest)
+        .annotate(anchor_at=Subquery(reply_before.values("sent_at")[:1]))
+        .values_list("conversation_id", "anchor_at")
+    )
+    from_start = [cid for cid, at in anchors.items() if at is None]
+    messages_q = Q(conversation_id__in=from_start)
+    periods_q = Q(conversation_id__in=from_start)
+    for cid, at in anchors.items():
+        if at is not None:
+            messages_q |= Q(conversation_id=cid, sent_at__gt=at)
+            periods_q |= Q(conversation_id=cid, started_at__gt=at)
+    ordered: dict[int, list[Message]] = defaultdict(list)
+    for message in (
+        Message.objects.filter(Message.customer_turn_q() | Message.human_reply_q())
+        .filter(messages_q)
+        .select_related("sent_by")
+        .order_by("conversation_id", *turns_order())
+    ):
+        ordered[message.conversation_id].append(message)
+    existing: dict[int, list[WaitingPeriod]] = defaultdict(list)
+    for period in (
+        WaitingPeriod.objects.filter(periods_q)
+        .order_by("conversation_id", "started_at", "id")
+        .select_for_update(of=("self",))
+    ):
+        existing[period.conversation_id].append(period)
+    policies: dict[int, ShopPolicy] = {}
+    changes = RollupChanges()
+    arms: list[tuple[int, datetime]] = []
+    waits = []
+    for conversation in conversations:
+        shop_id = conversation.shop_id
+        if shop_id not in policies:
+            policies[shop_id] = policy_for_shop(shop_id=shop_id)
+        waits.append(
+            conversation_periods_recompute(
+                conversation=conversation,
+                policy=policies[shop_id],
+                anchor_at=anchors[conversation.pk],
+                ordered=ordered[conversation.pk],
+                existing=existing[conversation.pk],
+                changes=changes,
+                arms=arms,
+            )
+        )
+    rollup_apply(old=changes.old, new=changes.new)
+    conversation_waits_store(waits=waits)
+    return arms
+
+
+def _arms_apply(*, arms: list[tuple[int, datetime]]) -> None:
+    """Arm the deadlines still ahead (one task per half-second bucket); the ones already past are
+    raised by `due_alerts_raise` right after the batch instead of one task each."""
+    now = timezone.now()
+    for period_id, deadline_at in arms:
+        if deadline_bucket_end(deadline_at) > now:
+            deadline_arm(period_id=period_id, deadline_at=deadline_at)
