@@ -36,6 +36,10 @@ DEADLINES_DUE = "monitoring.tasks.deadlines_due"
 ALERT_EMAIL_SEND = "monitoring.tasks.alert_email_send"
 CATCH_UP = "monitoring.tasks.unmeasured_catch_up"
 SWEEP = "monitoring.tasks.sweep"
+# The sweep and the catch-up steps have a queue of their own (settings: CELERY_TASK_ROUTES), which the
+# worker serves in turn with the default one: after the worker was down, the per-message tasks
+# queued meanwhile would otherwise stand before them.
+CATCH_UP_QUEUE = "monitoring.catch_up"
 
 _lost_lock = threading.Lock()
 # Task name -> how many this process could not queue (skipped by the open breaker, or failed).
@@ -76,10 +80,15 @@ def task_queue_on_commit(name: str, args: Sequence[Any], *, eta: datetime | None
     transaction.on_commit(functools.partial(task_queue, name, tuple(args), eta=eta))
 
 
-def measure_queue(*, message_ids: Sequence[int]) -> None:
-    """Measure these messages in the worker (each its own task: one conversation lock each)."""
+def measure_queue(*, message_ids: Sequence[int], new: bool = False) -> None:
+    """Measure these messages in the worker (each its own task: one conversation lock each).
+
+    `new`: they are new messages, so a task that finds one measured already (by the outage
+    catch-up, which recomputes whole conversations) has nothing left to do and returns at once.
+    Changes to a measured message (sent, edited) are queued without it and always measured.
+    """
     for message_id in message_ids:
-        task_queue(MESSAGE_MEASURE, (message_id,))
+        task_queue(MESSAGE_MEASURE, (message_id, True) if new else (message_id,))
 
 
 def _count_lost(name: str) -> None:

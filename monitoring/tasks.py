@@ -18,6 +18,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from inbox.models import Message
+from monitoring.models import MessageTrack
 from monitoring.scheduling import SWEEP, task_queue
 from monitoring.services.email import alert_emails_flush
 from monitoring.services.overdue import deadline_bucket_check, period_deadline_check
@@ -47,10 +48,16 @@ def _limits(family: str) -> dict[str, int]:
 
 
 @shared_task(ignore_result=True, acks_late=True, **_RETRY, **_limits("measure"))
-def message_measure(message_id: int) -> None:
-    """Open, close or correct the waiting period a new (or newly sent) message affects."""
+def message_measure(message_id: int, new: bool = False) -> None:
+    """Open, close or correct the waiting period a new (or newly sent) message affects.
+
+    A new message that is measured already (the outage catch-up got there first, recomputing its
+    conversation after the message was committed) needs nothing more.
+    """
     message = Message.objects.filter(pk=message_id).first()
     if message is None:
+        return
+    if new and MessageTrack.objects.filter(message_id=message_id).exists():
         return
     waiting_periods_update(message=message)
 

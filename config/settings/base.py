@@ -4,6 +4,7 @@ from pathlib import Path
 
 import environ
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -122,6 +123,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Above kombu's 1 s BRPOP poll, so an idle worker is never cut off.
     "socket_timeout": 10,
     "retry_on_timeout": True,
+}
+# The monitoring sweep and the outage catch-up on a queue of their own, which a worker serves in turn
+# with the default one (it consumes every queue named here unless told `-Q`): after the worker was
+# down they start at once instead of behind the tasks queued meanwhile (monitoring.scheduling).
+CELERY_TASK_QUEUES = (
+    Queue("celery", routing_key="celery"),
+    Queue("monitoring.catch_up", routing_key="monitoring.catch_up"),
+)
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "monitoring.tasks.sweep": {"queue": "monitoring.catch_up"},
+    "monitoring.tasks.unmeasured_catch_up": {"queue": "monitoring.catch_up"},
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Monitoring safety net: overdue deadlines, messages whose task was lost, due alert e-mails.

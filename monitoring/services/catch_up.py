@@ -41,11 +41,13 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from inbox.models import Conversation, Message
-from monitoring.models import ShopPolicy, WaitingPeriod
+from monitoring.models import Alert, MessageTrack, ReplyMeasurement, ShopPolicy, WaitingPeriod
 from monitoring.scheduling import measure_queue
+from monitoring.services.alerts import SLOW_KINDS
 from monitoring.services.deadlines import deadline_arm, deadline_bucket_end
 from monitoring.services.overdue import DEADLINE_BATCH, due_slow_alerts_raise
 from monitoring.services.periods import (
+    RowsAhead,
     conversation_periods_recompute,
     conversation_waits_store,
     messages_tracked_store,
@@ -61,6 +63,9 @@ logger = logging.getLogger("balas.monitoring")
 CATCH_UP_BATCH = 400
 # Alert batches (of DEADLINE_BATCH) a catch-up step raises at most; the next step and the sweep go on.
 _ALERT_BATCHES = 20
+# A conversation held elsewhere is tried again this many times in all, after 0.3 s, then 0.6 s more.
+_ATTEMPTS = 3
+_RETRY_PAUSE_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -100,33 +105,34 @@ def unmeasured_rows(*, after_id: int, limit: int = CATCH_UP_BATCH) -> list[Unmea
 
 
 def messages_catch_up(*, rows: Sequence[UnmeasuredRow]) -> CatchUpResult:
-    """Measure these messages together (see the module's docstring); then raise what became due."""
+    """Measure these messages together (see the module's docstring); then raise what became due.
+
+    A conversation held elsewhere is tried again a moment later (usually a neighbouring batch of the
+    same chain, which commits within a second); what is still held after that goes to ordinary
+    measuring tasks.
+    """
     started = time.perf_counter()
     result = CatchUpResult()
-    if rows:
-        by_conversation: dict[int, list[UnmeasuredRow]] = defaultdict(list)
-        for row in rows:
-            by_conversation[row.conversation_id].append(row)
-        held: list[Conversation] = []
-        try:
-            with transaction.atomic():
-                held = _conversations_lock(ids=list(by_conversation))
-                if held:
-                    arms = _conversations_recompute(conversations=held, rows=by_conversation)
-                    tracked = [row.pk for c in held for row in by_conversation[c.pk]]
-                    messages_tracked_store(message_ids=tracked)
-                    transaction.on_commit(functools.partial(_arms_apply, arms=arms))
-                    result.measured = len(tracked)
-                    result.conversations = len(held)
-        except Exception:
-            # One bad row (or a transient database error) must not stall the whole backlog: the
-            # batch's messages go to their own tasks, which retry and fail alone.
-            logger.exception("catch_up.batch_failed messages=%d", len(rows))
-            held = []
-        locked_elsewhere = sorted(set(by_conversation) - {c.pk for c in held})
-        result.queued = [row.pk for cid in locked_elsewhere for row in by_conversation[cid]]
-        # Outside the transaction: each waits for its conversation, as every measuring task does.
-        measure_queue(message_ids=result.queued)
+    pending = list(rows)
+    for attempt in range(_ATTEMPTS):
+        if not pending:
+            break
+        if attempt:
+            time.sleep(_RETRY_PAUSE_S * attempt)
+            still = set(
+                Message.objects.filter(pk__in=[r.pk for r in pending], monitoring_track__isnull=True).values_list(
+                    "pk", flat=True
+                )
+            )
+            pending = [r for r in pending if r.pk in still]
+        if not pending:
+            break
+        measured, conversations, pending = _batch_measure(rows=pending)
+        result.measured += measured
+        result.conversations += conversations
+    result.queued = [r.pk for r in pending]
+    # Outside the transaction: each waits for its conversation, as every measuring task does.
+    measure_queue(message_ids=result.queued, new=True)
     if result.measured:
         result.alerts_raised = due_alerts_raise()
     result.seconds = time.perf_counter() - started
@@ -140,6 +146,29 @@ def messages_catch_up(*, rows: Sequence[UnmeasuredRow]) -> CatchUpResult:
             result.seconds * 1000,
         )
     return result
+
+
+def _batch_measure(*, rows: Sequence[UnmeasuredRow]) -> tuple[int, int, list[UnmeasuredRow]]:
+    """One transaction: (messages measured, conversations recomputed, rows whose conversation was held)."""
+    by_conversation: dict[int, list[UnmeasuredRow]] = defaultdict(list)
+    for row in rows:
+        by_conversation[row.conversation_id].append(row)
+    try:
+        with transaction.atomic():
+            held = _conversations_lock(ids=list(by_conversation))
+            tracked: list[int] = []
+            if held:
+                arms = _conversations_recompute(conversations=held, rows=by_conversation)
+                tracked = [row.pk for c in held for row in by_conversation[c.pk]]
+                messages_tracked_store(message_ids=tracked)
+                transaction.on_commit(functools.partial(_arms_apply, arms=arms))
+    except Exception:
+        # One bad row (or a transient database error) must not stall the whole backlog: the
+        # batch's messages go to their own tasks, which retry and fail alone.
+        logger.exception("catch_up.batch_failed messages=%d", len(rows))
+        return 0, 0, list(rows)
+    mine = {c.pk for c in held}
+    return len(tracked), len(held), [r for r in rows if r.conversation_id not in mine]
 
 
 def due_alerts_raise(*, batches: int = _ALERT_BATCHES) -> int:
@@ -205,9 +234,22 @@ def _conversations_recompute(
         .select_for_update(of=("self",))
     ):
         existing[period.conversation_id].append(period)
+    replies = [m.pk for messages in ordered.values() for m in messages if m.is_human_reply]
+    stale_q = Q(message_id__in=replies)
+    for cid, at in anchors.items():
+        stale_q |= Q(conversation_id=cid, replied_at__gt=at) if at is not None else Q(conversation_id=cid)
+    period_ids = [p.pk for periods in existing.values() for p in periods]
+    ahead = RowsAhead(
+        measurements={m.message_id: m for m in ReplyMeasurement.objects.filter(stale_q)},
+        alerted=set(
+            Alert.objects.filter(waiting_period_id__in=period_ids, kind__in=SLOW_KINDS).values_list(
+                "waiting_period_id", flat=True
+            )
+        ),
+    )
     policies: dict[int, ShopPolicy] = {}
     changes = RollupChanges()
-    arms: list[tuple[int, datetime]] = []
+    arms: list[WaitingPeriod] = []
     waits = []
     for conversation in conversations:
         shop_id = conversation.shop_id
@@ -222,11 +264,18 @@ def _conversations_recompute(
                 existing=existing[conversation.pk],
                 changes=changes,
                 arms=arms,
+                ahead=ahead,
             )
         )
+    ahead.flush()
     rollup_apply(old=changes.old, new=changes.new)
     conversation_waits_store(waits=waits)
-    return arms
+    # Every message a recompute went through is measured now, also those of a neighbouring batch
+    # (theirs would only wait for this batch's locks and find nothing to change).
+    MessageTrack.objects.bulk_create(
+        [MessageTrack(message_id=m.pk) for messages in ordered.values() for m in messages], ignore_conflicts=True
+    )
+    return [(period.pk, period.deadline_at) for period in arms]
 
 
 def _arms_apply(*, arms: list[tuple[int, datetime]]) -> None:

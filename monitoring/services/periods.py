@@ -10,6 +10,7 @@ twice gives the same rows.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,32 @@ from monitoring.services.waiting import Burst, bursts_compute, period_kind, turn
 from monitoring.tone import ToneVerdict, judge
 
 logger = logging.getLogger("balas.monitoring")
+
+
+@dataclass
+class RowsAhead:
+    """What a batch (monitoring.services.catch_up) read at once for its conversations, and the new rows
+    it writes at once: the measurements of their replies (by message id; every one a recompute may
+    update or find stale), the periods that have a slow alert (the others have nothing to resolve)."""
+
+    measurements: dict[int, ReplyMeasurement]
+    alerted: set[int]
+    new_periods: list[WaitingPeriod] = field(default_factory=list)
+    new_measurements: list[ReplyMeasurement] = field(default_factory=list)
+    stale: list[ReplyMeasurement] = field(default_factory=list)
+
+    def flush(self) -> None:
+        """Stale measurements out, new periods and then their measurements in: one statement each."""
+        if self.stale:
+            ReplyMeasurement.objects.filter(pk__in=[m.pk for m in self.stale]).delete()
+        if self.new_periods:
+            WaitingPeriod.objects.bulk_create(self.new_periods)
+            for period in self.new_periods:
+                logger.info(
+                    "period.opened period=%s conversation=%s kind=%s", period.pk, period.conversation_id, period.kind
+                )
+        if self.new_measurements:
+            ReplyMeasurement.objects.bulk_create(self.new_measurements)
 
 
 @transaction.atomic
@@ -47,7 +74,7 @@ def waiting_periods_update(*, message: Message) -> None:
         relevant = relevant.filter(sent_at__gt=anchor.sent_at)
         periods = periods.filter(started_at__gt=anchor.sent_at)
     changes = RollupChanges()
-    arms: list[tuple[int, datetime]] = []
+    arms: list[WaitingPeriod] = []
     wait = conversation_periods_recompute(
         conversation=conversation,
         policy=policy,
@@ -60,8 +87,8 @@ def waiting_periods_update(*, message: Message) -> None:
     # The dashboard's rollups follow every measurement change, applied once at the end (one lock order).
     rollup_apply(old=changes.old, new=changes.new)
     conversation_waits_store(waits=[wait])
-    for period_id, deadline_at in arms:
-        deadline_arm_on_commit(period_id=period_id, deadline_at=deadline_at)
+    for period in arms:
+        deadline_arm_on_commit(period_id=period.pk, deadline_at=period.deadline_at)
     messages_tracked_store(message_ids=[message.pk])
 
 
@@ -73,7 +100,8 @@ def conversation_periods_recompute(
     ordered: list[Message],
     existing: list[WaitingPeriod],
     changes: RollupChanges,
-    arms: list[tuple[int, datetime]],
+    arms: list[WaitingPeriod],
+    ahead: RowsAhead | None = None,
 ) -> ConversationWait:
     """Recompute a conversation's periods after its last human reply before `anchor_at` (None: all).
 
@@ -83,7 +111,8 @@ def conversation_periods_recompute(
     them to the rollups), open periods whose deadline must be armed to `arms` (the caller arms them
     after the commit); the conversation's monitoring state is returned for the caller to store.
     One message's task and the outage catch-up (monitoring.services.catch_up) share it, so both give
-    the same rows.
+    the same rows. With `ahead` (a batch's rows read for many conversations at once), the lookups
+    come from it and the new rows are written by `ahead.flush()`, a few statements for the batch.
     """
     bursts = bursts_compute(ordered)
     # "First reply" means no human reply before the burst at all: a reply the shop sent before the
@@ -101,6 +130,7 @@ def conversation_periods_recompute(
         replied_before=replied_before,
         changes=changes,
         arms=arms,
+        ahead=ahead,
     )
     return _conversation_state(conversation=conversation, ordered=ordered, bursts=bursts, anchor_at=anchor_at)
 
@@ -153,7 +183,8 @@ def _reconcile(
     anchor_at: datetime | None,
     replied_before: bool,
     changes: RollupChanges,
-    arms: list[tuple[int, datetime]],
+    arms: list[WaitingPeriod],
+    ahead: RowsAhead | None,
 ) -> None:
     burst_of: dict[int, int] = {m.pk: i for i, b in enumerate(bursts) for m in b.messages}
     matched: dict[int, WaitingPeriod] = {}
@@ -168,6 +199,8 @@ def _reconcile(
     for period in obsolete:
         slow_alerts_resolve(period=period, latency_seconds=None)
         changes.deleted(queryset=ReplyMeasurement.objects.filter(waiting_period=period))
+        if ahead is not None:
+            ahead.measurements = {k: m for k, m in ahead.measurements.items() if m.waiting_period_id != period.pk}
         logger.info("period.merged period=%s conversation=%s", period.pk, conversation.pk)
         period.delete()
 
@@ -175,13 +208,29 @@ def _reconcile(
     for index, burst in enumerate(bursts):
         kind = period_kind(index=index, replied_before=replied_before)
         period = _period_apply(
-            conversation=conversation, policy=policy, burst=burst, kind=kind, period=matched.get(index), arms=arms
+            conversation=conversation,
+            policy=policy,
+            burst=burst,
+            kind=kind,
+            period=matched.get(index),
+            arms=arms,
+            ahead=ahead,
         )
         if burst.reply is not None:
             replies_in_window.add(burst.reply.pk)
-            _reply_measure(period=period, burst=burst, conversation=conversation, changes=changes)
+            _reply_measure(period=period, burst=burst, conversation=conversation, changes=changes, ahead=ahead)
 
     # A reply that no longer ends a period (an earlier reply arrived late) is a follow-up now.
+    if ahead is not None:
+        for measurement in ahead.measurements.values():
+            if (
+                measurement.conversation_id == conversation.pk
+                and measurement.message_id not in replies_in_window
+                and (anchor_at is None or measurement.replied_at > anchor_at)
+            ):
+                ahead.stale.append(measurement)
+                changes.old.append(MeasurementSnapshot.of(measurement))
+        return
     stale = ReplyMeasurement.objects.filter(conversation=conversation).exclude(message_id__in=replies_in_window)
     if anchor_at is not None:
         stale = stale.filter(replied_at__gt=anchor_at)
@@ -195,7 +244,8 @@ def _period_apply(
     burst: Burst,
     kind: str,
     period: WaitingPeriod | None,
-    arms: list[tuple[int, datetime]],
+    arms: list[WaitingPeriod],
+    ahead: RowsAhead | None,
 ) -> WaitingPeriod:
     first = burst.messages[0]
     started_at = first.sent_at
@@ -216,7 +266,11 @@ def _period_apply(
             else None
         ),
     }
-    if period is None:
+    if period is None and ahead is not None:
+        period = WaitingPeriod(shop_id=conversation.shop_id, conversation=conversation, **values)
+        ahead.new_periods.append(period)  # inserted (and logged) by ahead.flush()
+        rearm = reply is None
+    elif period is None:
         period = WaitingPeriod.objects.create(shop_id=conversation.shop_id, conversation=conversation, **values)
         logger.info("period.opened period=%s conversation=%s kind=%s", period.pk, conversation.pk, kind)
         rearm = reply is None
@@ -228,11 +282,13 @@ def _period_apply(
         if changed:
             period.save(update_fields=[*changed, "updated_at"])
     if rearm:
-        arms.append((period.pk, period.deadline_at))
+        arms.append(period)
     return period
 
 
-def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Conversation, changes: RollupChanges) -> None:
+def _reply_measure(
+    *, period: WaitingPeriod, burst: Burst, conversation: Conversation, changes: RollupChanges, ahead: RowsAhead | None
+) -> None:
     reply = burst.reply
     assert reply is not None and period.response_seconds is not None
     business = period.response_business_seconds or 0.0
@@ -254,12 +310,19 @@ def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Convers
     verdict = _judge(customer=[m.text for m in burst.messages if m.text], reply=reply.text)
     if verdict is not None:
         values.update(terse=bool(verdict.terse), terse_score=float(verdict.score), terse_reasons=list(verdict.reasons))
-    previous = ReplyMeasurement.objects.filter(message=reply).first()
+    if ahead is not None:
+        previous = ahead.measurements.get(reply.pk)
+    else:
+        previous = ReplyMeasurement.objects.filter(message=reply).first()
     old = MeasurementSnapshot.of(previous) if previous is not None else None
     # The conversation's row lock (held by the caller) serializes every measurement of this reply,
     # so a plain insert or an update of what changed replaces update_or_create's savepoints.
     created = previous is None
-    if previous is None:
+    if previous is None and ahead is not None:
+        measurement = ReplyMeasurement(message=reply, **values)
+        measurement.waiting_period = period  # its id once ahead.flush() has inserted a new period
+        ahead.new_measurements.append(measurement)
+    elif previous is None:
         measurement = ReplyMeasurement.objects.create(message=reply, **values)
     else:
         measurement = previous
@@ -277,7 +340,8 @@ def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Convers
             measurement.response_business_seconds,
             measurement.sla_met,
         )
-    slow_alerts_resolve(period=period, latency_seconds=period.response_seconds)
+    if ahead is None or period.pk in ahead.alerted:
+        slow_alerts_resolve(period=period, latency_seconds=period.response_seconds)
     if verdict is not None and verdict.terse:
         terse_alert_record(conversation=conversation, reply=reply, verdict=verdict)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Max
 from django.utils import timezone
 
@@ -29,6 +30,9 @@ _BATCH = 500
 # At most this many alert batches per sweep (5,000 alerts), so one run stays well inside its 30 s.
 _DEADLINE_BATCHES = 10
 _CURSOR = "message_measure"
+# The mark of a running catch-up chain, and how long it outlives its last step (a step takes about a second).
+_CHAIN_KEY = "monitoring:catch-up-chain"
+_CHAIN_MARK_S = 30
 
 
 @dataclass
@@ -70,16 +74,34 @@ def _unmeasured_catch_up(*, limit: int) -> CatchUpResult:
 
 
 def catch_up_chain_start(*, after_id: int) -> bool:
-    """Queue the catch-up of everything unmeasured after `after_id` (each step queues the next)."""
+    """Queue the catch-up of everything unmeasured after `after_id` (each step queues the next),
+    unless a chain is running: two chains over the same rows would only wait for each other's locks.
+
+    A running chain keeps a mark in the cache, renewed by every step; a chain whose worker died
+    stops renewing it, and the sweep after it lapses starts a new one from the cursor.
+    """
+    try:
+        if not cache.add(_CHAIN_KEY, after_id, timeout=_CHAIN_MARK_S):
+            return False
+    except Exception:
+        # Without the cache (Redis trouble) the broker is likely gone too: the next sweep tries again.
+        logger.warning("catch_up.chain_mark_failed", exc_info=True)
     return task_queue(CATCH_UP, (after_id,))
 
 
 def catch_up_step(*, after_id: int, limit: int = CATCH_UP_BATCH) -> int:
     """One step of the chain: take the next batch, hand what follows it to the next step, measure."""
     rows = unmeasured_rows(after_id=after_id, limit=limit)
+    try:
+        if len(rows) == limit:
+            cache.set(_CHAIN_KEY, rows[-1].pk, timeout=_CHAIN_MARK_S)
+        else:
+            cache.delete(_CHAIN_KEY)  # the last step: the next backlog starts a new chain
+    except Exception:
+        logger.warning("catch_up.chain_mark_failed", exc_info=True)
     if len(rows) == limit:
         # Queued before measuring, so the next batch runs beside this one on another process.
-        catch_up_chain_start(after_id=rows[-1].pk)
+        task_queue(CATCH_UP, (rows[-1].pk,))
     return messages_catch_up(rows=rows).measured
 
 

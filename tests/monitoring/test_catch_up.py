@@ -251,3 +251,24 @@ def test_a_full_sweep_hands_the_backlog_to_a_chain_and_moves_its_cursor(two_shop
     monitoring_sweep()
     assert MessageTrack.objects.filter(message__shop=shop).count() == len(messages)
     assert SweepCursor.objects.get().value >= max(m.pk for m in messages)
+
+
+def test_a_new_messages_task_after_the_catch_up_does_nothing_but_a_change_is_measured(two_shops, monkeypatch):
+    """The worker was down: the per-message tasks queued meanwhile run after the catch-up measured
+    their messages. A task for a new message finds it measured and stops; one for a change does not."""
+    from monitoring import tasks
+    from monitoring.services import periods
+
+    shop, _, start = two_shops
+    messages = _build(shop, "a", start)
+    while rows := unmeasured_rows(after_id=0):
+        messages_catch_up(rows=rows)
+    calls: list[int] = []
+    real = periods.waiting_periods_update
+    monkeypatch.setattr(
+        tasks, "waiting_periods_update", lambda *, message: calls.append(message.pk) or real(message=message)
+    )
+    tasks.message_measure.run(messages[0].pk, True)
+    assert calls == []
+    tasks.message_measure.run(messages[0].pk)
+    assert calls == [messages[0].pk]

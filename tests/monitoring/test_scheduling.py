@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # Each name scheduling queues, with the arguments it sends.
 SENT_ARGS = {
-    scheduling.MESSAGE_MEASURE: (1,),
+    scheduling.MESSAGE_MEASURE: (1, True),
     scheduling.DEADLINE_CHECK: (1, "2026-03-02T03:00:00+00:00"),
     scheduling.DEADLINES_DUE: ("2026-03-02T03:00:00+00:00",),
     scheduling.ALERT_EMAIL_SEND: (1,),
@@ -36,7 +36,11 @@ SENT_ARGS = {
 def test_every_name_is_a_registered_task_taking_those_arguments():
     import monitoring.tasks  # noqa: F401 - what a worker imports at start; the web only sends by name
 
-    names = {value for key, value in vars(scheduling).items() if key.isupper() and isinstance(value, str)}
+    names = {
+        value
+        for key, value in vars(scheduling).items()
+        if key.isupper() and isinstance(value, str) and key != "CATCH_UP_QUEUE"
+    }
     assert names == set(SENT_ARGS)
     for name, args in SENT_ARGS.items():
         task = celery_app.tasks[name]
@@ -64,7 +68,7 @@ def test_work_the_broker_never_got_is_counted_logged_and_done_by_the_sweep(
         message = push(api_channel)  # stored; its measuring task cannot be queued
     assert queued() == []
     assert scheduling.lost_counts()[scheduling.MESSAGE_MEASURE] == before + 1
-    assert f"tasks.enqueue_skipped task={scheduling.MESSAGE_MEASURE} args=[{message.pk}]" in caplog.text
+    assert f"tasks.enqueue_skipped task={scheduling.MESSAGE_MEASURE} args=[{message.pk}, True]" in caplog.text
     assert not MessageTrack.objects.filter(message=message).exists()
 
     broker_breaker.reset()
