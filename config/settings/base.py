@@ -142,6 +142,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "monitoring.tasks.sweep",
         "schedule": env.float("BALAS_SWEEP_INTERVAL_S", default=30.0),
     },
+    # Shopee's lost pushes (inbox.services.lost_push): what its webhook retries could not deliver.
+    "shopee-lost-push": {
+        "task": "inbox.tasks.shopee_lost_push_poll",
+        "schedule": env.float("BALAS_SHOPEE_LOST_PUSH_INTERVAL_S", default=300.0),
+    },
 }
 
 CHANNEL_LAYERS = {

@@ -61,3 +61,26 @@ def post_json(
     if answer is None:
         raise SendError(f"{platform} answered with something that is not JSON", status_code=response.status_code)
     return answer
+
+
+def get_json(url: str, *, params: Mapping[str, Any], platform: str, read_error: ErrorReader) -> Any:
+    """GET and decode a JSON answer, with post_json's timeouts and error wording."""
+    try:
+        response = _session.get(url, params=params, timeout=settings.PLATFORM_SEND_TIMEOUT_S)
+    except requests.Timeout as exc:
+        logger.warning("platform.call_timeout platform=%s", platform)
+        raise SendError(f"{platform} did not answer in time", retryable=True) from exc
+    except requests.RequestException as exc:
+        logger.warning("platform.call_unreachable platform=%s error=%s", platform, type(exc).__name__)
+        raise SendError(f"{platform} could not be reached ({type(exc).__name__})", retryable=True) from exc
+    try:
+        answer: Any = response.json()
+    except ValueError:
+        answer = None
+    reason = read_error(answer) if answer is not None else None
+    if response.status_code >= 400 or reason:
+        logger.warning("platform.call_refused platform=%s status=%s", platform, response.status_code)
+        raise SendError(reason or f"HTTP {response.status_code}", status_code=response.status_code)
+    if answer is None:
+        raise SendError(f"{platform} answered with something that is not JSON", status_code=response.status_code)
+    return answer
