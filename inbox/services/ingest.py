@@ -80,7 +80,9 @@ _RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 _INGEST_ATTEMPTS = 3
 
 
-def deliveries_ingest(*, deliveries: Sequence[tuple[Channel, ParsedEvent]], raw_body: str) -> list[IngestResult] | None:
+def deliveries_ingest(
+    *, deliveries: Sequence[tuple[Channel, ParsedEvent]], raw_body: str
+) -> list[IngestResult] | None:
     """Store one webhook's deliveries (one per verified channel, nearly always one), all or nothing.
 
     Returns None, with nothing written, when a channel taken from the webhook's per-process copy
