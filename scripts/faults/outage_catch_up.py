@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hold-s", type=float, default=25.0, help="outage after the last webhook")
     parser.add_argument("--sweep-s", type=float, default=30.0)
     parser.add_argument("--grace-s", type=int, default=20)
-    parser.add_argument("--redis-port", type=int, default=6396)
+    parser.add_argument("--redis-port", type=int, default=6386)
     parser.add_argument("--settle-timeout-s", type=float, default=300.0)
     parser.add_argument("--max-s", type=float, default=None, help="fail if catching up takes longer")
     parser.add_argument("--keep", action="store_true")
