@@ -44,6 +44,8 @@ CATCH_UP_QUEUE = "monitoring.catch_up"
 _lost_lock = threading.Lock()
 # Task name -> how many this process could not queue (skipped by the open breaker, or failed).
 _lost: Counter[str] = Counter()
+# Set when a task could not be queued; the first task queued after that also queues a sweep.
+_lost_since_queued = False
 
 
 def lost_counts() -> dict[str, int]:
@@ -58,6 +60,7 @@ def task_queue(name: str, args: Sequence[Any], *, eta: datetime | None = None, s
     A failure is logged and counted; with `strict` it is raised too (a caller with a fallback of its
     own, such as the deadline buckets' Redis mark, must know).
     """
+    global _lost_since_queued
     try:
         broker_breaker.call(lambda: current_app.send_task(name, args=tuple(args), eta=eta))
     except CircuitOpenError:
@@ -72,6 +75,14 @@ def task_queue(name: str, args: Sequence[Any], *, eta: datetime | None = None, s
         if strict:
             raise
         return False
+    if _lost_since_queued and name != SWEEP:
+        # The broker is back after this process lost work: sweep now rather than at beat's next
+        # tick, so the backlog's catch-up starts within a second of Redis returning.
+        with _lost_lock:
+            back, _lost_since_queued = _lost_since_queued, False
+        if back:
+            logger.info("tasks.broker_back sweep queued")
+            task_queue(SWEEP, ())
     return True
 
 
@@ -92,7 +103,9 @@ def measure_queue(*, message_ids: Sequence[int], new: bool = False) -> None:
 
 
 def _count_lost(name: str) -> None:
+    global _lost_since_queued
     with _lost_lock:
+        _lost_since_queued = True
         _lost[name] += 1
         total = _lost[name]
     if total in (1, 10, 100) or total % 1000 == 0:

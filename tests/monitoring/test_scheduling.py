@@ -83,3 +83,16 @@ def test_a_failed_publish_is_raised_only_when_asked(breaker_open):
     assert scheduling.task_queue(scheduling.ALERT_EMAIL_SEND, (1,)) is False
     with pytest.raises(Exception, match="broker"):
         scheduling.task_queue(scheduling.ALERT_EMAIL_SEND, (1,), strict=True)
+
+
+def test_the_first_task_queued_after_losing_some_also_queues_a_sweep(breaker_open):
+    """Redis came back: the process that lost work asks for a sweep at once (not at beat's next tick)."""
+    redis_flush()
+    assert scheduling.task_queue(scheduling.ALERT_EMAIL_SEND, (1,)) is False  # lost: circuit open
+    broker_breaker.reset()
+    assert scheduling.task_queue(scheduling.ALERT_EMAIL_SEND, (2,)) is True
+    assert scheduling.task_queue(scheduling.ALERT_EMAIL_SEND, (3,)) is True
+    catch_up = redis.Redis.from_url(settings.REDIS_URL).lrange(scheduling.CATCH_UP_QUEUE, 0, -1)
+    assert [json.loads(i)["headers"]["task"] for i in catch_up] == [scheduling.SWEEP]  # once
+    assert queued() == [scheduling.ALERT_EMAIL_SEND] * 2
+    redis_flush()
