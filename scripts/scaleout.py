@@ -15,8 +15,8 @@ five namespaces joined to it by veth pairs, one process each, nothing else share
 They share one PostgreSQL and one Redis at 10.77.0.1. The machine's PostgreSQL listens on 127.0.0.1
 only and is left as it is: a `socat` owned by this script forwards 10.77.0.1:5432 to it (the least
 invasive way: no configuration of the shared server changes, and the database is the script's own,
-`balas_scaleout`, dropped at the end). Redis is the script's own `redis-server`, bound to 10.77.0.1 with a password made for the run (off
-loopback, Redis' protected mode refuses clients without one).
+`balas_scaleout`, dropped at the end). Redis is the script's own `redis-server`, bound to 10.77.0.1
+with a password made for the run (off loopback, Redis' protected mode refuses clients without one).
 
 Traffic from the host: conversations in every platform's signed format (answered in time, answered
 late, never answered; asked up to a minute ago so deadlines fall during the run), every delivery
