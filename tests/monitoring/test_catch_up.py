@@ -78,9 +78,15 @@ SCENARIO: list[list[tuple[str, str, str, str, int, str]]] = [
     ],
     # a question whose deadline is still ahead
     [("q", Q, "customer", "received", 3500, "Kak, besok buka jam berapa?")],
+    # an earlier reply arrives late: the measured later reply becomes a follow-up (its measurement goes)
+    [
+        ("q", Q, "customer", "received", 0, "Kak, bisa kirim ke Medan?"),
+        ("r2", R, "echo", "sent", 300, "Sudah dikirim ya kak, ini resinya"),
+        ("r1", R, "echo", "sent", 100, "Bisa kak, ongkir 25 ribu"),
+    ],
 ]
-# Conversation 5's first two messages were measured before the outage (their tasks ran).
-MEASURED_BEFORE = {(5, "q1"), (5, "r")}
+# Messages measured before the outage (their tasks ran).
+MEASURED_BEFORE = {(5, "q1"), (5, "r"), (9, "q"), (9, "r2")}
 
 
 def _build(shop: Shop, tag: str, start: datetime) -> list[Message]:
@@ -221,7 +227,8 @@ def test_batched_catch_up_equals_measuring_each_message(two_shops):
         assert actual[part] == expected[part], part
     # The scenario is worth comparing: it holds each kind of outcome.
     assert {a[0] for a in expected["alerts"]} == {"slow_first_reply", "slow_reply", "terse_reply"}
-    assert len(expected["measurements"]) == 8
+    assert len(expected["measurements"]) == 9
+    assert ("9-r1", "9-q") in {(m[0], m[1]) for m in expected["measurements"]}  # r2's is gone
     assert len(expected["tracked"]) == sum(len(c) for c in SCENARIO)
     # The shop that wrote first: its customer's wait is a "reply" wait, not a first one.
     assert ("6-q", "reply") in {(p[0], p[1]) for p in expected["periods"]}
