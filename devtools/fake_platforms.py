@@ -30,6 +30,13 @@ From another process (the demo, a shell) the same through the control endpoint, 
     POST http://127.0.0.1:9100/_control {"reset": true}
     a contact id starting with "fail-" is always refused with a Graph error (code 100, HTTP 400),
     one starting with "hang-" always waits HANG_S (30 s) before answering.
+
+    server.lost_push_add(shop_id=880123456, body={...}) # Shopee keeps a push it "could not deliver"
+
+Shopee's lost-push list (`GET /api/v2/push/get_lost_push_message`, `POST
+/api/v2/push/confirm_consumed_lost_push_message`) is served from `lost_pushes`, the earliest
+`lost_push_page_size` at a time, as Shopee does; a confirm drops every entry up to its
+`last_message_id`. The demo adds one with `POST /_control/shopee/lost_push` (the push body as JSON).
 """
 
 from __future__ import annotations
@@ -79,6 +86,10 @@ class FakePlatformServer:
         self._queued: deque[tuple[int, Any]] = deque()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        # Shopee's lost pushes: (msg_id, entry as get_lost_push_message lists it).
+        self.lost_pushes: list[tuple[int, dict[str, Any]]] = []
+        self.lost_push_page_size = 100
+        self._lost_push_ids = 0
         self._thread: threading.Thread | None = None
 
     # --- control -------------------------------------------------------------------------
@@ -126,6 +137,22 @@ class FakePlatformServer:
             self._hanging.clear()
             self.profiles.clear()
             self.delay_s = 0.0
+            self.lost_pushes.clear()
+            self.lost_push_page_size = 100
+
+    def lost_push_add(self, *, body: dict[str, Any]) -> int:
+        """Keep a Shopee push as lost (its webhook never got a 2xx); returns its msg_id."""
+        with self._lock:
+            self._lost_push_ids += 1
+            entry = {
+                "shop_id": body.get("shop_id"),
+                "msg_id": self._lost_push_ids,
+                "code": body.get("code"),
+                "timestamp": int(time.time()),
+                "data": json.dumps(body),
+            }
+            self.lost_pushes.append((self._lost_push_ids, entry))
+            return self._lost_push_ids
 
     def control(self, command: Any) -> tuple[int, Any]:
         """The `/_control` endpoint: fail, hang or reset from another process."""
@@ -147,12 +174,17 @@ class FakePlatformServer:
     # --- serving -------------------------------------------------------------------------
     def _answer(self, request: RecordedRequest) -> tuple[int, Any, float]:
         """(status, body, seconds to wait before answering)."""
+        if request.platform == "_control" and request.path == "/shopee/lost_push":
+            msg_id = self.lost_push_add(body=request.json if isinstance(request.json, dict) else {})
+            return 200, {"msg_id": msg_id}, 0.0
         contact = contact_of(request)
         with self._lock:
             self.requests.append(request)
             wait = self._hanging.get(contact, HANG_S if contact.startswith("hang-") else 0.0)
             if self._queued:
                 return (*self._queued.popleft(), wait)
+            if request.platform == "shopee" and request.path.startswith("/api/v2/push/"):
+                return 200, self._lost_push_answer(request), 0.0
             if contact in self._failing:
                 return (*self._failing[contact], wait)
             profile = self.profiles.get((request.platform, contact))
@@ -161,6 +193,28 @@ class FakePlatformServer:
         if request.method == "GET":
             return 200, profile_answer(request, contact, profile), wait
         return 200, success_answer(request), wait
+
+    def _lost_push_answer(self, request: RecordedRequest) -> Any:
+        """Shopee's lost-push calls (the caller holds the lock)."""
+        envelope = {"request_id": uuid.uuid4().hex, "error": "", "message": ""}
+        if request.path == "/api/v2/push/get_lost_push_message":
+            page = self.lost_pushes[: self.lost_push_page_size]
+            return {
+                **envelope,
+                "response": {
+                    "push_message_list": [entry for _, entry in page],
+                    "has_next_page": len(self.lost_pushes) > len(page),
+                    "last_message_id": page[-1][0] if page else 0,
+                },
+            }
+        if request.path == "/api/v2/push/confirm_consumed_lost_push_message":
+            body = request.json if isinstance(request.json, dict) else {}
+            last = body.get("last_message_id")
+            if not isinstance(last, int):
+                return {**envelope, "error": "error_param", "message": "last_message_id is required"}
+            self.lost_pushes = [(i, e) for i, e in self.lost_pushes if i > last]
+            return envelope
+        return {**envelope, "error": "error_not_found", "message": f"no such call {request.path}"}
 
 
 def graph_error(message: str, code: int = 100) -> dict[str, Any]:
@@ -196,6 +250,7 @@ def profile_answer(request: RecordedRequest, contact: str, profile: dict[str, An
             "profile_pic": picture,
         }
     return graph_error(f"no user-profile API on {request.platform}")
+
 
 
 def success_answer(request: RecordedRequest) -> Any:
@@ -286,6 +341,8 @@ def _make_handler(server: FakePlatformServer) -> type[BaseHTTPRequestHandler]:
 
 
 def _split_platform(path: str) -> tuple[str, str]:
+    if path.startswith("/_control/"):
+        return "_control", path[len("/_control") :]
     for platform, prefix in PLATFORM_PREFIXES.items():
         if path.startswith(prefix + "/") or path == prefix:
             return platform, path[len(prefix) :] or "/"

@@ -1,4 +1,4 @@
-"""inbox's Celery tasks: they take ids, re-fetch, return quietly when the row is gone, and are idempotent.
+"""inbox's Celery tasks: they take ids (or nothing), re-fetch, return quietly when the row is gone, and are idempotent.
 
 Services queue them by name after the commit (inbox.services.profiles), so no service imports this module.
 """
@@ -9,11 +9,13 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 
 from inbox.adapters import get_adapter
 from inbox.adapters.base import SendError
 from inbox.models import Contact
+from inbox.services.lost_push import shopee_lost_pushes_ingest
 from inbox.services.profiles import contact_profile_store
 
 logger = logging.getLogger("balas.contacts")
@@ -66,3 +68,29 @@ def contact_profile_fetch(self: Any, contact_id: int) -> None:
         logger.warning("contacts.profile_fetch_failed contact=%s reason=%s", contact_id, exc.reason[:200])
         return
     contact_profile_store(contact_id=contact_id, profile=profile)
+
+
+SHOPEE_LOST_PUSH_POLL = "inbox.tasks.shopee_lost_push_poll"
+
+
+@shared_task(
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(Exception,),
+    max_retries=3,
+    retry_backoff=10,
+    soft_time_limit=120,
+    time_limit=150,
+)
+def shopee_lost_push_poll() -> None:
+    """Every few minutes (beat) and at every worker start: store what Shopee could not deliver."""
+    shopee_lost_pushes_ingest()
+
+
+@worker_ready.connect
+def _lost_push_poll_at_start(**kwargs: Any) -> None:
+    """A worker that starts (after an outage, a deploy) asks Shopee at once for what it missed."""
+    try:
+        shopee_lost_push_poll.delay()
+    except Exception:
+        logger.warning("lost_push.queue_failed", exc_info=True)

@@ -35,7 +35,9 @@ def messages_stored(messages: Sequence[StoredMessage]) -> None:
     if removed:
         with transaction.atomic():
             reply_measurements_delete(message_ids=removed)
-    measure_queue(message_ids=[m.id for m in messages if _needs_task(m)])
+    measured = [m for m in messages if _needs_task(m)]
+    measure_queue(message_ids=[m.id for m in measured if m.change is MessageChange.CREATED], new=True)
+    measure_queue(message_ids=[m.id for m in measured if m.change is not MessageChange.CREATED])
 
 
 def _needs_task(message: StoredMessage) -> bool:

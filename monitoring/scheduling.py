@@ -37,10 +37,18 @@ WARNING_CHECK = "monitoring.tasks.warning_check"
 ALERT_EMAIL_SEND = "monitoring.tasks.alert_email_send"
 PUSH_SEND = "monitoring.tasks.push_send"
 BROWSER_NOTIFY_FLUSH = "monitoring.tasks.browser_notify_flush"
+CATCH_UP = "monitoring.tasks.unmeasured_catch_up"
+SWEEP = "monitoring.tasks.sweep"
+# The sweep and the catch-up steps have a queue of their own (settings: CELERY_TASK_ROUTES), which the
+# worker serves in turn with the default one: after the worker was down, the per-message tasks
+# queued meanwhile would otherwise stand before them.
+CATCH_UP_QUEUE = "monitoring.catch_up"
 
 _lost_lock = threading.Lock()
 # Task name -> how many this process could not queue (skipped by the open breaker, or failed).
 _lost: Counter[str] = Counter()
+# Set when a task could not be queued; the first task queued after that also queues a sweep.
+_lost_since_queued = False
 
 
 def lost_counts() -> dict[str, int]:
@@ -55,6 +63,7 @@ def task_queue(name: str, args: Sequence[Any], *, eta: datetime | None = None, s
     A failure is logged and counted; with `strict` it is raised too (a caller with a fallback of its
     own, such as the deadline buckets' Redis mark, must know).
     """
+    global _lost_since_queued
     try:
         broker_breaker.call(lambda: current_app.send_task(name, args=tuple(args), eta=eta))
     except CircuitOpenError:
@@ -69,6 +78,14 @@ def task_queue(name: str, args: Sequence[Any], *, eta: datetime | None = None, s
         if strict:
             raise
         return False
+    if _lost_since_queued and name != SWEEP:
+        # The broker is back after this process lost work: sweep now rather than at beat's next
+        # tick, so the backlog's catch-up starts within a second of Redis returning.
+        with _lost_lock:
+            back, _lost_since_queued = _lost_since_queued, False
+        if back:
+            logger.info("tasks.broker_back sweep queued")
+            task_queue(SWEEP, ())
     return True
 
 
@@ -77,14 +94,21 @@ def task_queue_on_commit(name: str, args: Sequence[Any], *, eta: datetime | None
     transaction.on_commit(functools.partial(task_queue, name, tuple(args), eta=eta))
 
 
-def measure_queue(*, message_ids: Sequence[int]) -> None:
-    """Measure these messages in the worker (each its own task: one conversation lock each)."""
+def measure_queue(*, message_ids: Sequence[int], new: bool = False) -> None:
+    """Measure these messages in the worker (each its own task: one conversation lock each).
+
+    `new`: they are new messages, so a task that finds one measured already (by the outage
+    catch-up, which recomputes whole conversations) has nothing left to do and returns at once.
+    Changes to a measured message (sent, edited) are queued without it and always measured.
+    """
     for message_id in message_ids:
-        task_queue(MESSAGE_MEASURE, (message_id,))
+        task_queue(MESSAGE_MEASURE, (message_id, True) if new else (message_id,))
 
 
 def _count_lost(name: str) -> None:
+    global _lost_since_queued
     with _lost_lock:
+        _lost_since_queued = True
         _lost[name] += 1
         total = _lost[name]
     if total in (1, 10, 100) or total % 1000 == 0:

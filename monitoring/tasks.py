@@ -15,15 +15,18 @@ from datetime import datetime
 from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 from inbox.models import Message
+from monitoring.models import MessageTrack
+from monitoring.scheduling import SWEEP, task_queue
 from monitoring.services.browser_notify import browser_notify_flush as browser_notify_flush_service
 from monitoring.services.email import alert_emails_flush
 from monitoring.services.notifications import digests_send
 from monitoring.services.overdue import deadline_bucket_check, period_deadline_check
 from monitoring.services.periods import waiting_periods_update
 from monitoring.services.push import push_send as push_deliver
-from monitoring.services.sweep import monitoring_sweep
+from monitoring.services.sweep import catch_up_step, monitoring_sweep
 from monitoring.services.tone_runs import reply_tone_settle as tone_reply_settle
 from monitoring.services.warnings import period_warning_check
 
@@ -33,13 +36,15 @@ _RETRY: dict[str, Any] = {"autoretry_for": (Exception,), "max_retries": 3, "retr
 
 # Seconds (soft, hard) per family. Measuring one message takes milliseconds; a deadline bucket after
 # an outage raises up to 20 batches of 500 alerts; an e-mail waits on SMTP; the sweep does at most
-# 500 measurements and 10 alert batches, and runs every 30 s.
+# one catch-up batch and 10 alert batches, and runs every 30 s; a catch-up step measures one batch
+# (400 messages, about a second) and raises up to 20 alert batches.
 TIME_LIMITS: dict[str, tuple[int, int]] = {
     "measure": (30, 60),
     "deadlines": (60, 90),
     "email": (60, 90),
     "sweep": (120, 150),
     "push": (20, 30),
+    "catch_up": (60, 90),
 }
 
 
@@ -49,10 +54,16 @@ def _limits(family: str) -> dict[str, int]:
 
 
 @shared_task(ignore_result=True, acks_late=True, **_RETRY, **_limits("measure"))
-def message_measure(message_id: int) -> None:
-    """Open, close or correct the waiting period a new (or newly sent) message affects."""
+def message_measure(message_id: int, new: bool = False) -> None:
+    """Open, close or correct the waiting period a new (or newly sent) message affects.
+
+    A new message that is measured already (the outage catch-up got there first, recomputing its
+    conversation after the message was committed) needs nothing more.
+    """
     message = Message.objects.filter(pk=message_id).first()
     if message is None:
+        return
+    if new and MessageTrack.objects.filter(message_id=message_id).exists():
         return
     waiting_periods_update(message=message)
 
@@ -120,3 +131,17 @@ def sweep() -> None:
 def reply_tone_settle(message_id: int) -> None:
     """At the end of a terse reply's follow-up window: judge the run again, raise or withdraw its alert."""
     tone_reply_settle(message_id=message_id)
+
+
+@shared_task(ignore_result=True, acks_late=True, **_RETRY, **_limits("catch_up"))
+def unmeasured_catch_up(after_id: int) -> None:
+    """A step of the outage catch-up: measure the next batch of unmeasured messages after `after_id`
+    (queueing the step after it first), raise what became due."""
+    catch_up_step(after_id=after_id)
+
+
+@worker_ready.connect
+def _sweep_at_start(**kwargs: Any) -> None:
+    """A worker that (re)starts after an outage sweeps at once instead of waiting for beat's next
+    tick: what piled up while it was gone is measured and alerted from the first second."""
+    task_queue(SWEEP, ())

@@ -6,6 +6,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from inbox.api.schema_components import ERROR_COMPONENTS
 
@@ -134,6 +135,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 10,
     "retry_on_timeout": True,
 }
+# The monitoring sweep and the outage catch-up on a queue of their own, which a worker serves in turn
+# with the default one (it consumes every queue named here unless told `-Q`): after the worker was
+# down they start at once instead of behind the tasks queued meanwhile (monitoring.scheduling).
+CELERY_TASK_QUEUES = (
+    Queue("celery", routing_key="celery"),
+    Queue("monitoring.catch_up", routing_key="monitoring.catch_up"),
+)
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "monitoring.tasks.sweep": {"queue": "monitoring.catch_up"},
+    "monitoring.tasks.unmeasured_catch_up": {"queue": "monitoring.catch_up"},
+}
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Monitoring safety net: overdue deadlines, messages whose task was lost, due alert e-mails.
     "monitoring-sweep": {
@@ -144,6 +157,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "notification-digests": {
         "task": "monitoring.tasks.notification_digests",
         "schedule": env.float("BALAS_DIGEST_CHECK_INTERVAL_S", default=60.0),
+    },
+    # Shopee's lost pushes (inbox.services.lost_push): what its webhook retries could not deliver.
+    "shopee-lost-push": {
+        "task": "inbox.tasks.shopee_lost_push_poll",
+        "schedule": env.float("BALAS_SHOPEE_LOST_PUSH_INTERVAL_S", default=300.0),
     },
 }
 

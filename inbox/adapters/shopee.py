@@ -7,6 +7,7 @@ own auto-replies are marked by `status`. Timestamps are Unix seconds.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -29,7 +30,7 @@ from inbox.adapters.base import (
     json_clean,
     require,
 )
-from inbox.adapters.http import post_json
+from inbox.adapters.http import get_json, post_json
 
 WEBCHAT_PUSH_CODE = 10
 SEND_MESSAGE_PATH = "/api/v2/sellerchat/send_message"
@@ -273,3 +274,96 @@ def _pick(content: dict[str, Any], **names: str) -> dict[str, Any]:
         if isinstance(value, str | int | float) and not isinstance(value, bool) and value != "":
             picked[ours] = value
     return picked
+
+
+# --- lost pushes (v2.push.get_lost_push_message / confirm_consumed_lost_push_message) ----------
+# A push Shopee could not deliver (no 2xx after its retries, 5 min / 30 min / 3 h) is kept for 3
+# days and handed out here, the earliest 100 at a time, until confirmed. Partner-level calls: the
+# sign is HMAC-SHA256(partner_key, partner_id + path + timestamp), no shop or token; each entry
+# carries its shop_id, code and the push body as a JSON string (`data`).
+
+LOST_PUSH_GET_PATH = "/api/v2/push/get_lost_push_message"
+LOST_PUSH_CONFIRM_PATH = "/api/v2/push/confirm_consumed_lost_push_message"
+
+
+class LostPushEntry:
+    """One push Shopee kept for us: the body the webhook would have received, and its id."""
+
+    def __init__(self, *, msg_id: int | None, payload: dict[str, Any], raw: str) -> None:
+        self.msg_id = msg_id
+        self.payload = payload
+        self.raw = raw  # the body as Shopee gave it, kept as the webhook keeps a push's body
+
+
+class LostPushPage:
+    def __init__(self, *, entries: list[LostPushEntry], has_next_page: bool, last_message_id: int | None) -> None:
+        self.entries = entries
+        self.has_next_page = has_next_page
+        self.last_message_id = last_message_id
+
+
+def shopee_partner_sign(*, partner_id: str, partner_key: str, path: str, timestamp: int) -> str:
+    """Partner-level API sign: hex HMAC-SHA256(partner_key, partner_id + path + timestamp)."""
+    return hmac_sha256_hex(partner_key, f"{partner_id}{path}{timestamp}".encode())
+
+
+def _partner_params(*, partner_id: str, partner_key: str, path: str) -> dict[str, str]:
+    timestamp = int(time.time())
+    sign = shopee_partner_sign(partner_id=partner_id, partner_key=partner_key, path=path, timestamp=timestamp)
+    return {"partner_id": partner_id, "timestamp": str(timestamp), "sign": sign}
+
+
+def lost_push_fetch(*, partner_id: str, partner_key: str) -> LostPushPage:
+    """The earliest lost pushes not yet confirmed (up to 100). Raises SendError when Shopee refuses."""
+    answer = get_json(
+        f"{settings.SHOPEE_API_BASE.rstrip('/')}{LOST_PUSH_GET_PATH}",
+        params=_partner_params(partner_id=partner_id, partner_key=partner_key, path=LOST_PUSH_GET_PATH),
+        platform="shopee",
+        read_error=_lost_push_error,
+    )
+    response = answer.get("response") if isinstance(answer, dict) else None
+    if not isinstance(response, dict):
+        raise SendError("Shopee answered the lost-push call without a response object")
+    entries: list[LostPushEntry] = []
+    for item in response.get("push_message_list") or []:
+        entries.append(_lost_push_entry(item))
+    last = _optional_int(response.get("last_message_id"))
+    return LostPushPage(entries=entries, has_next_page=response.get("has_next_page") is True, last_message_id=last)
+
+
+def lost_push_confirm(*, partner_id: str, partner_key: str, last_message_id: int) -> None:
+    """Tell Shopee every lost push up to `last_message_id` is consumed (it stops handing them out)."""
+    post_json(
+        f"{settings.SHOPEE_API_BASE.rstrip('/')}{LOST_PUSH_CONFIRM_PATH}",
+        body={"last_message_id": last_message_id},
+        params=_partner_params(partner_id=partner_id, partner_key=partner_key, path=LOST_PUSH_CONFIRM_PATH),
+        platform="shopee",
+        read_error=_lost_push_error,
+    )
+
+
+def _lost_push_error(answer: Any) -> str | None:
+    # The documented sample prints "-" for an empty error on these two calls.
+    if isinstance(answer, dict) and answer.get("error") in ("-", " "):
+        return None
+    return shopee_error_reason(answer)
+
+
+def _lost_push_entry(item: Any) -> LostPushEntry:
+    """An entry's push body: `data` decoded, with the entry's shop_id and code where the body lacks them."""
+    if not isinstance(item, dict):
+        return LostPushEntry(msg_id=None, payload={}, raw="{}")
+    data = item.get("data")
+    try:
+        payload: Any = json.loads(data) if isinstance(data, str) else data
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        payload = {}
+    added = False
+    for key in ("shop_id", "code", "timestamp"):
+        if key not in payload and key in item:
+            payload[key] = item[key]
+            added = True
+    raw = data if isinstance(data, str) and not added else json.dumps(payload, ensure_ascii=False)
+    return LostPushEntry(msg_id=_optional_int(item.get("msg_id")), payload=json_clean(payload), raw=raw)

@@ -10,6 +10,7 @@ twice gives the same rows.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,32 @@ from monitoring.services.tone_runs import followups_settle, reply_run, run_judge
 from monitoring.services.waiting import Burst, bursts_compute, period_kind, turns_order
 
 logger = logging.getLogger("balas.monitoring")
+
+
+@dataclass
+class RowsAhead:
+    """What a batch (monitoring.services.catch_up) read at once for its conversations, and the new rows
+    it writes at once: the measurements of their replies (by message id; every one a recompute may
+    update or find stale), the periods that have a slow alert (the others have nothing to resolve)."""
+
+    measurements: dict[int, ReplyMeasurement]
+    alerted: set[int]
+    new_periods: list[WaitingPeriod] = field(default_factory=list)
+    new_measurements: list[ReplyMeasurement] = field(default_factory=list)
+    stale: list[ReplyMeasurement] = field(default_factory=list)
+
+    def flush(self) -> None:
+        """Stale measurements out, new periods and then their measurements in: one statement each."""
+        if self.stale:
+            ReplyMeasurement.objects.filter(pk__in=[m.pk for m in self.stale]).delete()
+        if self.new_periods:
+            WaitingPeriod.objects.bulk_create(self.new_periods)
+            for period in self.new_periods:
+                logger.info(
+                    "period.opened period=%s conversation=%s kind=%s", period.pk, period.conversation_id, period.kind
+                )
+        if self.new_measurements:
+            ReplyMeasurement.objects.bulk_create(self.new_measurements)
 
 
 @transaction.atomic
@@ -49,32 +76,109 @@ def waiting_periods_update(*, message: Message) -> None:
     if anchor is not None:
         relevant = relevant.filter(sent_at__gt=anchor.sent_at)
         periods = periods.filter(started_at__gt=anchor.sent_at)
-    ordered = list(relevant.order_by(*turns_order()))
+    changes = RollupChanges()
+    arms: list[WaitingPeriod] = []
+    wait = conversation_periods_recompute(
+        conversation=conversation,
+        policy=policy,
+        anchor_at=anchor.sent_at if anchor is not None else None,
+        ordered=list(relevant.order_by(*turns_order())),
+        existing=list(periods.order_by("started_at", "id")),
+        changes=changes,
+        arms=arms,
+    )
+    # The dashboard's rollups follow every measurement change, applied once at the end (one lock order).
+    rollup_apply(old=changes.old, new=changes.new)
+    current = getattr(conversation, "wait", None)
+    if current is None or (current.open_period_since, current.measured_reply_at) != (
+        wait.open_period_since,
+        wait.measured_reply_at,
+    ):
+        conversation_waits_store(waits=[wait])  # unchanged when a message joins the open period
+    periods_arm(periods=arms)
+    if message.direction == Message.Direction.OUT:
+        # A follow-up may complete (or spoil) the reply it follows: its run is judged again.
+        followups_settle(message=message)
+    messages_tracked_store(message_ids=[message.pk])
+
+
+def periods_arm(*, periods: list[WaitingPeriod]) -> None:
+    """Arm, after the commit, the deadline and the warning of each open period that needs it."""
+    for period in periods:
+        deadline_arm_on_commit(period_id=period.pk, deadline_at=period.deadline_at)
+        if period.warn_at is not None:
+            warning_arm_on_commit(period_id=period.pk, warn_at=period.warn_at)
+
+
+def conversation_periods_recompute(
+    *,
+    conversation: Conversation,
+    policy: ShopPolicy,
+    anchor_at: datetime | None,
+    ordered: list[Message],
+    existing: list[WaitingPeriod],
+    changes: RollupChanges,
+    arms: list[WaitingPeriod],
+    ahead: RowsAhead | None = None,
+) -> ConversationWait:
+    """Recompute a conversation's periods after its last human reply before `anchor_at` (None: all).
+
+    The caller holds the conversation's row lock and has read, under it, `ordered` (its customer
+    turns and human replies after the anchor, in `turns_order()`) and `existing` (its periods that
+    started after the anchor, locked). Measurement changes are added to `changes` (the caller applies
+    them to the rollups), open periods whose deadline must be armed to `arms` (the caller arms them
+    after the commit); the conversation's monitoring state is returned for the caller to store.
+    One message's task and the outage catch-up (monitoring.services.catch_up) share it, so both give
+    the same rows. With `ahead` (a batch's rows read for many conversations at once), the lookups
+    come from it and the new rows are written by `ahead.flush()`, a few statements for the batch.
+    """
     bursts = bursts_compute(ordered)
+    # "First reply" means no human reply before the burst at all: a reply the shop sent before the
+    # customer's first message (a follow-up, which bursts_compute drops) counts too, as it does for
+    # the in-order statement (monitoring.services.waiting: no reply counted yet).
+    replied_before = anchor_at is not None or (
+        bool(bursts) and any(m.is_human_reply for m in ordered[: ordered.index(bursts[0].messages[0])])
+    )
     _reconcile(
         conversation=conversation,
         policy=policy,
         bursts=bursts,
-        existing=list(periods.order_by("started_at", "id")),
-        anchor_at=anchor.sent_at if anchor is not None else None,
+        existing=existing,
+        anchor_at=anchor_at,
+        replied_before=replied_before,
+        changes=changes,
+        arms=arms,
+        ahead=ahead,
     )
-    _conversation_state_keep(conversation=conversation, ordered=ordered, bursts=bursts, anchor=anchor)
-    if message.direction == Message.Direction.OUT:
-        # A follow-up may complete (or spoil) the reply it follows: its run is judged again.
-        followups_settle(message=message)
-    # One upsert instead of update_or_create's savepoints, locking read and insert (seven statements).
-    MessageTrack.objects.bulk_create(
-        [MessageTrack(message_id=message.pk)],
-        update_conflicts=True,
-        unique_fields=["message"],
-        update_fields=["measured_at"],
-    )
+    return _conversation_state(conversation=conversation, ordered=ordered, bursts=bursts, anchor_at=anchor_at)
 
 
-def _conversation_state_keep(
-    *, conversation: Conversation, ordered: list[Message], bursts: list[Burst], anchor: Message | None
-) -> None:
-    """Record the open period's start and the latest human reply (the caller holds the conversation's lock).
+def conversation_waits_store(*, waits: list[ConversationWait]) -> None:
+    """Store conversations' monitoring state in one upsert (the row exists from the first measurement on)."""
+    if waits:
+        ConversationWait.objects.bulk_create(
+            waits,
+            update_conflicts=True,
+            unique_fields=["conversation"],
+            update_fields=["open_period_since", "measured_reply_at"],
+        )
+
+
+def messages_tracked_store(*, message_ids: list[int]) -> None:
+    """Mark messages measured in one upsert (instead of update_or_create's savepoints, locking read and insert)."""
+    if message_ids:
+        MessageTrack.objects.bulk_create(
+            [MessageTrack(message_id=pk) for pk in message_ids],
+            update_conflicts=True,
+            unique_fields=["message"],
+            update_fields=["measured_at"],
+        )
+
+
+def _conversation_state(
+    *, conversation: Conversation, ordered: list[Message], bursts: list[Burst], anchor_at: datetime | None
+) -> ConversationWait:
+    """The open period's start and the latest human reply (the caller holds the conversation's lock).
 
     The in-order statement reads them under the same lock to open a period or join the open one
     without this task (monitoring.services.waiting). `ordered` holds every human reply after the
@@ -83,18 +187,9 @@ def _conversation_state_keep(
     is measured, and the anchor's own measurement (pending or done) sets these again.
     """
     replies = [m.sent_at for m in ordered if m.direction == Message.Direction.OUT]
-    replied_at = max(replies) if replies else (anchor.sent_at if anchor is not None else None)
+    replied_at = max(replies) if replies else anchor_at
     open_since = bursts[-1].messages[0].sent_at if bursts and bursts[-1].reply is None else None
-    current = getattr(conversation, "wait", None)
-    if current is not None and (current.open_period_since, current.measured_reply_at) == (open_since, replied_at):
-        return  # a message joining the open period: nothing to write
-    # One upsert: the row exists from the conversation's first measurement on.
-    ConversationWait.objects.bulk_create(
-        [ConversationWait(conversation_id=conversation.pk, open_period_since=open_since, measured_reply_at=replied_at)],
-        update_conflicts=True,
-        unique_fields=["conversation"],
-        update_fields=["open_period_since", "measured_reply_at"],
-    )
+    return ConversationWait(conversation_id=conversation.pk, open_period_since=open_since, measured_reply_at=replied_at)
 
 
 def _reconcile(
@@ -104,9 +199,11 @@ def _reconcile(
     bursts: list[Burst],
     existing: list[WaitingPeriod],
     anchor_at: datetime | None,
+    replied_before: bool,
+    changes: RollupChanges,
+    arms: list[WaitingPeriod],
+    ahead: RowsAhead | None,
 ) -> None:
-    # The dashboard's rollups follow every measurement change, applied once at the end (one lock order).
-    changes = RollupChanges()
     burst_of: dict[int, int] = {m.pk: i for i, b in enumerate(bursts) for m in b.messages}
     matched: dict[int, WaitingPeriod] = {}
     obsolete: list[WaitingPeriod] = []
@@ -120,29 +217,53 @@ def _reconcile(
     for period in obsolete:
         slow_alerts_resolve(period=period, latency_seconds=None)
         changes.deleted(queryset=ReplyMeasurement.objects.filter(waiting_period=period))
+        if ahead is not None:
+            ahead.measurements = {k: m for k, m in ahead.measurements.items() if m.waiting_period_id != period.pk}
         logger.info("period.merged period=%s conversation=%s", period.pk, conversation.pk)
         period.delete()
 
     replies_in_window: set[int] = set()
     for index, burst in enumerate(bursts):
-        kind = period_kind(index=index, replied_before=anchor_at is not None)
+        kind = period_kind(index=index, replied_before=replied_before)
         period = _period_apply(
-            conversation=conversation, policy=policy, burst=burst, kind=kind, period=matched.get(index)
+            conversation=conversation,
+            policy=policy,
+            burst=burst,
+            kind=kind,
+            period=matched.get(index),
+            arms=arms,
+            ahead=ahead,
         )
         if burst.reply is not None:
             replies_in_window.add(burst.reply.pk)
-            _reply_measure(period=period, burst=burst, conversation=conversation, changes=changes)
+            _reply_measure(period=period, burst=burst, conversation=conversation, changes=changes, ahead=ahead)
 
     # A reply that no longer ends a period (an earlier reply arrived late) is a follow-up now.
+    if ahead is not None:
+        for measurement in ahead.measurements.values():
+            if (
+                measurement.conversation_id == conversation.pk
+                and measurement.message_id not in replies_in_window
+                and (anchor_at is None or measurement.replied_at > anchor_at)
+            ):
+                ahead.stale.append(measurement)
+                changes.old.append(MeasurementSnapshot.of(measurement))
+        return
     stale = ReplyMeasurement.objects.filter(conversation=conversation).exclude(message_id__in=replies_in_window)
     if anchor_at is not None:
         stale = stale.filter(replied_at__gt=anchor_at)
     changes.deleted(queryset=stale)
-    rollup_apply(old=changes.old, new=changes.new)
 
 
 def _period_apply(
-    *, conversation: Conversation, policy: ShopPolicy, burst: Burst, kind: str, period: WaitingPeriod | None
+    *,
+    conversation: Conversation,
+    policy: ShopPolicy,
+    burst: Burst,
+    kind: str,
+    period: WaitingPeriod | None,
+    arms: list[WaitingPeriod],
+    ahead: RowsAhead | None,
 ) -> WaitingPeriod:
     first = burst.messages[0]
     started_at = first.sent_at
@@ -164,26 +285,29 @@ def _period_apply(
             else None
         ),
     }
-    if period is None:
+    if period is None and ahead is not None:
+        period = WaitingPeriod(shop_id=conversation.shop_id, conversation=conversation, **values)
+        ahead.new_periods.append(period)  # inserted (and logged) by ahead.flush()
+        rearm = reply is None
+    elif period is None:
         period = WaitingPeriod.objects.create(shop_id=conversation.shop_id, conversation=conversation, **values)
         logger.info("period.opened period=%s conversation=%s kind=%s", period.pk, conversation.pk, kind)
-        rearm = rearm_warning = reply is None
+        rearm = reply is None
     else:
         changed = [name for name, value in values.items() if getattr(period, name) != value]
-        rearm = reply is None and ("deadline_at" in changed or "ended_at" in changed)
-        rearm_warning = reply is None and ("warn_at" in changed or "ended_at" in changed)
+        rearm = reply is None and bool({"deadline_at", "warn_at", "ended_at"} & set(changed))
         for name in changed:
             setattr(period, name, values[name])
         if changed:
             period.save(update_fields=[*changed, "updated_at"])
     if rearm:
-        deadline_arm_on_commit(period_id=period.pk, deadline_at=period.deadline_at)
-    if rearm_warning:
-        warning_arm_on_commit(period_id=period.pk, warn_at=period.warn_at)
+        arms.append(period)
     return period
 
 
-def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Conversation, changes: RollupChanges) -> None:
+def _reply_measure(
+    *, period: WaitingPeriod, burst: Burst, conversation: Conversation, changes: RollupChanges, ahead: RowsAhead | None
+) -> None:
     reply = burst.reply
     assert reply is not None and period.response_seconds is not None
     business = period.response_business_seconds or 0.0
@@ -212,12 +336,19 @@ def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Convers
     )
     if verdict is not None:
         values.update(terse=bool(verdict.terse), terse_score=float(verdict.score), terse_reasons=list(verdict.reasons))
-    previous = ReplyMeasurement.objects.filter(message=reply).first()
+    if ahead is not None:
+        previous = ahead.measurements.get(reply.pk)
+    else:
+        previous = ReplyMeasurement.objects.filter(message=reply).first()
     old = MeasurementSnapshot.of(previous) if previous is not None else None
     # The conversation's row lock (held by the caller) serializes every measurement of this reply,
     # so a plain insert or an update of what changed replaces update_or_create's savepoints.
     created = previous is None
-    if previous is None:
+    if previous is None and ahead is not None:
+        measurement = ReplyMeasurement(message=reply, **values)
+        measurement.waiting_period = period  # its id once ahead.flush() has inserted a new period
+        ahead.new_measurements.append(measurement)
+    elif previous is None:
         measurement = ReplyMeasurement.objects.create(message=reply, **values)
     else:
         measurement = previous
@@ -235,5 +366,6 @@ def _reply_measure(*, period: WaitingPeriod, burst: Burst, conversation: Convers
             measurement.response_business_seconds,
             measurement.sla_met,
         )
-    slow_alerts_resolve(period=period, latency_seconds=period.response_seconds)
+    if ahead is None or period.pk in ahead.alerted:
+        slow_alerts_resolve(period=period, latency_seconds=period.response_seconds)
     tone_outcome(conversation=conversation, reply=reply, run=run, verdict=verdict)

@@ -96,6 +96,9 @@ class Stack:
     redis_port: int = 6391
     web_port: int = 0
     web_workers: int = 2
+    # "uvicorn" (the demo's server) or "gunicorn" (docker-compose.yml's `web`, with its command and
+    # DATABASE_POOL=false for web and worker, as the compose file sets them).
+    web_server: str = "uvicorn"
     worker_concurrency: int = 2
     sweep_interval_s: float = 30.0
     sweep_grace_s: int = 20
@@ -106,6 +109,8 @@ class Stack:
     # Like systemd's Restart=always, RestartSec=1 for the worker and beat (see docs/operations.md).
     supervise: bool = True
     restarts: Counter[str] = field(default_factory=Counter)
+    # Processes the supervisor leaves down for now (an outage that lasts).
+    hold: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.web_port = self.web_port or free_port()
@@ -146,12 +151,13 @@ class Stack:
 
     # --- processes ------------------------------------------------------------------------
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         out = open(self.dir / f"{name}.log", "ab")
         # Own session: a process group we can SIGKILL as a whole (the worker's pool children too).
         proc = subprocess.Popen(  # noqa: S603 - our own fixed command lines
-            args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+            args, cwd=ROOT, env={**self.env, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
         self.procs[name] = proc
         return proc
 
@@ -192,6 +198,17 @@ class Stack:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
 
     def web_start(self) -> None:
+        if self.web_server == "gunicorn":
+            self._spawn(
+                "web",
+                [
+                    PYTHON, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{self.web_port}",
+                    "--workers", str(self.web_workers), "--worker-class", "sync",
+                ],
+                env={"DATABASE_POOL": "false"},
+            )  # fmt: skip
+            self._wait(self._web_up, 60, "the web server to answer")
+            return
         self._spawn(
             "web",
             [
@@ -215,6 +232,7 @@ class Stack:
                 "--concurrency", str(self.worker_concurrency), "--hostname", f"{name}-{self.name}@%h",
                 "--without-gossip", "--without-mingle",
             ],
+            env={"DATABASE_POOL": "false"} if self.web_server == "gunicorn" else None,
         )  # fmt: skip
 
     def worker_kill(self, name: str = "worker") -> int:
@@ -261,6 +279,8 @@ class Stack:
             time.sleep(1.0)
             for name, starter in starters.items():
                 proc = self.procs.get(name)
+                if name in self.hold:
+                    continue
                 if proc is not None and proc.poll() is not None and not self._stopping:
                     log(f"supervisor: {name} exited with {proc.returncode}; restarting it")
                     self.restarts[name] += 1

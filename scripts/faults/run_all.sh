@@ -5,7 +5,8 @@
 # is printed at the end. Exit code 0 only if every scenario's checks hold.
 #
 #   bash scripts/faults/run_all.sh              # everything (about 10 minutes on 2 cores)
-#   bash scripts/faults/run_all.sh redis_outage # one scenario: redis_outage | worker_kill | duplicate_storm | fuzz
+#   bash scripts/faults/run_all.sh redis_outage # one scenario: redis_outage | worker_kill | outage_catch_up |
+#                                               outage_catch_up_redis | duplicate_storm | fuzz
 #
 # Environment: TEST_DB_NAME, REDIS_URL, CHANNELS_PREFIX (the fuzz step, as for scripts/test.sh),
 # FAULT_PG_URL (postgres://postgres@127.0.0.1:5432, a server where the script may
@@ -28,6 +29,9 @@ run() {
 
 run redis_outage python scripts/faults/redis_outage.py --outage-s 60 --rate 8 --redis-port 6391
 run worker_kill python scripts/faults/worker_kill.py --conversations 600 --redis-port 6393
+run outage_catch_up python scripts/faults/outage_catch_up.py --messages 10000 --redis-port 6386 --max-s 60
+run outage_catch_up_redis python scripts/faults/outage_catch_up.py --mode redis --messages 10000 --redis-port 6385 \
+    --name outage_catch_up_redis --max-s 60
 run duplicate_storm python scripts/faults/duplicate_storm.py --messages 1000 --copies 10 --threads 16 --redis-port 6394
 # The fuzz tests use the test settings: TEST_DB_NAME, REDIS_URL (a Redis db they may flush) and
 # CHANNELS_PREFIX as for scripts/test.sh.

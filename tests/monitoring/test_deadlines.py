@@ -142,11 +142,12 @@ def test_sweep_measures_messages_whose_task_never_ran(shop, api_channel, setting
 
 
 def test_sweep_tries_again_what_a_deadlock_stopped(shop, api_channel, settings, monkeypatch):
-    """A transient database error (here injected: a deadlock) leaves the message for the next sweep."""
+    """A transient database error (here injected: a deadlock) in the catch-up batch: its messages go
+    to their own tasks, the cursor stays before them, and the next sweep measures them."""
     from django.db import OperationalError
 
     from monitoring.models import SweepCursor
-    from monitoring.services import sweep
+    from monitoring.services import catch_up
 
     set_policy(shop, first=600, reply=600)
     settings.BALAS_SWEEP_MEASURE_GRACE_S = 0
@@ -154,20 +155,21 @@ def test_sweep_tries_again_what_a_deadlock_stopped(shop, api_channel, settings, 
     first, second = push(api_channel), push(api_channel)
     redis_flush()  # both measuring tasks are lost
     time.sleep(0.1)
-    real = sweep.waiting_periods_update
-    failed: list[int] = []
+    real = catch_up.conversation_periods_recompute
+    failing = [True]
 
-    def deadlock_once(*, message):
-        if message.pk == first.pk and not failed:
-            failed.append(message.pk)
+    def deadlock(**kwargs):
+        if failing[0]:
             raise OperationalError("deadlock detected")
-        return real(message=message)
+        return real(**kwargs)
 
-    monkeypatch.setattr(sweep, "waiting_periods_update", deadlock_once)
-    assert monitoring_sweep().messages_measured == 1  # the second one, past the failure
-    assert not MessageTrack.objects.filter(message=first).exists()
-    assert SweepCursor.objects.get().value < first.pk  # held before the failed message
-    assert monitoring_sweep().messages_measured == 1  # the next sweep measures it
+    monkeypatch.setattr(catch_up, "conversation_periods_recompute", deadlock)
+    assert monitoring_sweep().messages_measured == 0  # every attempt of this sweep failed
+    failing[0] = False
+    assert not MessageTrack.objects.filter(message__in=[first, second]).exists()
+    assert SweepCursor.objects.get().value < first.pk  # held before the failed batch
+    redis_flush()  # the tasks the failed batch queued are lost too
+    assert monitoring_sweep().messages_measured == 2  # the next sweep measures them
     assert MessageTrack.objects.filter(message__in=[first, second]).count() == 2
     assert SweepCursor.objects.get().value >= second.pk
     redis_flush()

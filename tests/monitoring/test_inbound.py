@@ -126,7 +126,7 @@ def test_what_the_statement_cannot_decide_goes_to_the_task(client, whatsapp):
     early = customer(client, whatsapp, "mx", -1)  # older than the first period's start
     wait_sent()
     assert not MessageTrack.objects.filter(message__in=[late, early]).exists()
-    assert sorted(measure_tasks()) == sorted([f"({late.pk},)", f"({early.pk},)"])
+    assert sorted(measure_tasks()) == sorted([f"({late.pk}, True)", f"({early.pk}, True)"])
     assert not WaitingPeriod.objects.filter(conversation__channel=whatsapp, ended_at__isnull=True).exists()
 
 
@@ -143,7 +143,7 @@ def test_a_policy_changed_elsewhere_is_never_used_stale(client, whatsapp):
 
     stale = customer(client, whatsapp, "m4", 4)
     wait_sent()
-    assert measure_tasks() == [f"({stale.pk},)"]
+    assert measure_tasks() == [f"({stale.pk}, True)"]
     assert not WaitingPeriod.objects.filter(conversation__channel=whatsapp, ended_at__isnull=True).exists()
     waiting_periods_update(message=stale)  # what the task does
     shop_reply(whatsapp, 5)
@@ -165,7 +165,7 @@ def test_a_shop_without_a_policy_row_is_left_to_the_task(client, shop):
     policy_copy_forget(shop_id=shop.pk)
     second = customer(client, channel, "m2", 1)
     wait_sent()
-    assert f"({second.pk},)" in measure_tasks()
+    assert f"({second.pk}, True)" in measure_tasks()
     assert not MessageTrack.objects.filter(message=second).exists()
 
 

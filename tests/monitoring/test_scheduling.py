@@ -24,20 +24,26 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # Each name scheduling queues, with the arguments it sends.
 SENT_ARGS = {
-    scheduling.MESSAGE_MEASURE: (1,),
+    scheduling.MESSAGE_MEASURE: (1, True),
     scheduling.DEADLINE_CHECK: (1, "2026-03-02T03:00:00+00:00"),
     scheduling.DEADLINES_DUE: ("2026-03-02T03:00:00+00:00",),
     scheduling.WARNING_CHECK: (1, "2026-03-02T03:00:00+00:00"),
     scheduling.ALERT_EMAIL_SEND: (1,),
     scheduling.PUSH_SEND: (1, 2),
     scheduling.BROWSER_NOTIFY_FLUSH: (1,),
+    scheduling.CATCH_UP: (1,),
+    scheduling.SWEEP: (),
 }
 
 
 def test_every_name_is_a_registered_task_taking_those_arguments():
     import monitoring.tasks  # noqa: F401 - what a worker imports at start; the web only sends by name
 
-    names = {value for key, value in vars(scheduling).items() if key.isupper() and isinstance(value, str)}
+    names = {
+        value
+        for key, value in vars(scheduling).items()
+        if key.isupper() and isinstance(value, str) and key != "CATCH_UP_QUEUE"
+    }
     assert names == set(SENT_ARGS)
     for name, args in SENT_ARGS.items():
         task = celery_app.tasks[name]
@@ -65,7 +71,7 @@ def test_work_the_broker_never_got_is_counted_logged_and_done_by_the_sweep(
         message = push(api_channel)  # stored; its measuring task cannot be queued
     assert queued() == []
     assert scheduling.lost_counts()[scheduling.MESSAGE_MEASURE] == before + 1
-    assert f"tasks.enqueue_skipped task={scheduling.MESSAGE_MEASURE} args=[{message.pk}]" in caplog.text
+    assert f"tasks.enqueue_skipped task={scheduling.MESSAGE_MEASURE} args=[{message.pk}, True]" in caplog.text
     assert not MessageTrack.objects.filter(message=message).exists()
 
     broker_breaker.reset()
@@ -80,3 +86,16 @@ def test_a_failed_publish_is_raised_only_when_asked(breaker_open):
     assert scheduling.task_queue(scheduling.ALERT_EMAIL_SEND, (1,)) is False
     with pytest.raises(Exception, match="broker"):
         scheduling.task_queue(scheduling.ALERT_EMAIL_SEND, (1,), strict=True)
+
+
+def test_the_first_task_queued_after_losing_some_also_queues_a_sweep(breaker_open):
+    """Redis came back: the process that lost work asks for a sweep at once (not at beat's next tick)."""
+    redis_flush()
+    assert scheduling.task_queue(scheduling.ALERT_EMAIL_SEND, (1,)) is False  # lost: circuit open
+    broker_breaker.reset()
+    assert scheduling.task_queue(scheduling.ALERT_EMAIL_SEND, (2,)) is True
+    assert scheduling.task_queue(scheduling.ALERT_EMAIL_SEND, (3,)) is True
+    catch_up = redis.Redis.from_url(settings.REDIS_URL).lrange(scheduling.CATCH_UP_QUEUE, 0, -1)
+    assert [json.loads(i)["headers"]["task"] for i in catch_up] == [scheduling.SWEEP]  # once
+    assert queued() == [scheduling.ALERT_EMAIL_SEND] * 2
+    redis_flush()
