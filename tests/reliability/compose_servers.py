@@ -70,6 +70,10 @@ def server_environment(service: str, **extra: str) -> dict[str, str]:
         DJANGO_SECURE_SSL_REDIRECT="false",
         # The secrets the factories encrypted channel secrets with.
         BALAS_SECRETS_KEY=settings.BALAS_SECRETS_KEY,
+        # Production requires a VAPID key pair: the test settings' dev-only one.
+        VAPID_PUBLIC_KEY=settings.VAPID_PUBLIC_KEY,
+        VAPID_PRIVATE_KEY=settings.VAPID_PRIVATE_KEY,
+        VAPID_SUBJECT="mailto:ops@balas.example.com",
         DATABASE_URL=f"{url}/{database['NAME']}",
         REDIS_URL=settings.REDIS_URL,
         CHANNELS_PREFIX=settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "balas-test"),
