@@ -254,6 +254,8 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "inbox.models.Message.Status",
         "ConversationStatusEnum": "inbox.models.Conversation.Status",
         "MessageKindEnum": "inbox.models.Message.Kind",
+        "AlertKindEnum": "monitoring.models.Alert.Kind",
+        "WaitingPeriodKindEnum": "monitoring.models.WaitingPeriod.Kind",
     },
     # A required text field refuses "" (DRF's allow_blank=False): the schema says so (minLength 1).
     "ENFORCE_NON_BLANK_FIELDS": True,

@@ -114,6 +114,7 @@ class AlertsAcknowledgeView(APIView):
     permission_classes = [IsShopMember]
 
     @extend_schema(
+        operation_id="v1_alerts_acknowledge_many",
         summary="Mark many alerts as seen: a list of ids, or all open ones (of one kind)",
         request=AlertsAcknowledgeRequestSerializer,
         responses={200: AlertsAcknowledgeResponseSerializer},
