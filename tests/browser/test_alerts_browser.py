@@ -15,6 +15,7 @@ from django.db import connections
 from inbox.models import Conversation, Member
 from monitoring.models import Alert
 from monitoring.services.alerts import alert_raise
+from tests.browser.conftest import wait_js
 from tests.factories import ChannelFactory, ConversationFactory, MemberFactory, MessageFactory, ShopFactory
 from tests.support import redis_flush, running_worker
 
@@ -152,7 +153,7 @@ def test_fifty_open_alerts_are_one_bar_and_the_thread_stays_visible(
     assert messages["height"] >= 150
     # More alerts arriving live still make one bar.
     raise_alerts(channel, 5)
-    page.wait_for_function("document.getElementById('alert-badge').textContent.trim() === '55'")
+    wait_js(page, "document.getElementById('alert-badge').textContent.trim() === '55'")
     assert page.locator(".alert-bar").count() == 1
     visible_in_viewport(page, "#reply-form")
     page.screenshot(path=str(screenshots / f"alerts-bar-{width}x{height}.png"))
@@ -179,10 +180,10 @@ def test_the_alerts_page_is_live_and_grouped_by_conversation(context_for: Any, s
     in_thread(three)
     group = page.locator(f"#alert-group-{conversation.pk}")
     group.wait_for()
-    page.wait_for_function(f"document.querySelectorAll('#alert-group-{conversation.pk} .alert-row').length === 3")
+    wait_js(page, f"document.querySelectorAll('#alert-group-{conversation.pk} .alert-row').length === 3")
     assert page.locator(".alert-group").count() == 1
     assert page.evaluate("window.__sameDocument") == 7
-    page.wait_for_function("document.getElementById('alert-badge').textContent.trim() === '3'")
+    wait_js(page, "document.getElementById('alert-badge').textContent.trim() === '3'")
 
     # A second conversation's alert is a second row, live; the kind filter keeps only its kind.
     other = raise_alerts(channel, 1)[0]
@@ -246,7 +247,7 @@ def test_a_burst_of_ten_alerts_is_one_notification_across_two_tabs(context_for: 
 
         raise_alerts(channel, 10)
 
-        first.wait_for_function("document.getElementById('alert-badge').textContent.trim() === '10'")
+        wait_js(first, "document.getElementById('alert-badge').textContent.trim() === '10'")
 
         def notes() -> list[dict[str, str]]:
             return [*first.evaluate("window.__notes"), *second.evaluate("window.__notes")]
@@ -263,7 +264,7 @@ def test_a_burst_of_ten_alerts_is_one_notification_across_two_tabs(context_for: 
 
         # One more alert inside the interval (60 s): no second notification now.
         raise_alerts(channel, 1)
-        first.wait_for_function("document.getElementById('alert-badge').textContent.trim() === '11'")
+        wait_js(first, "document.getElementById('alert-badge').textContent.trim() === '11'")
         time.sleep(3)
         assert len(notes()) == 1
     redis_flush()

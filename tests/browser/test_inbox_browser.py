@@ -461,7 +461,7 @@ def test_a_suggestion_with_fields_cannot_be_sent_until_they_are_filled(
     assert page.locator("#reply-form .send-btn").is_enabled()
     assert page.locator("#reply-fields-hint").is_hidden()
     page.click("#reply-form button[type=submit]")
-    page.wait_for_function("!document.getElementById('reply-form').classList.contains('is-checking')")
+    wait_js(page, "!document.getElementById('reply-form').classList.contains('is-checking')")
     if page.locator("#tone-panel").is_visible():
         page.click("[data-tone-action='send']")
     page.locator("#thread-messages .msg-out[data-status='sent']").wait_for()

@@ -18,6 +18,7 @@ from inbox.models import Member
 from monitoring.models import Alert
 from monitoring.services.alerts import alert_raise
 from monitoring.services.push import push_payload
+from tests.browser.conftest import wait_js
 from tests.browser.test_inbox_browser import login, page_for, shop_setup  # noqa: F401 - fixtures
 from tests.factories import ConversationFactory, MemberFactory
 
@@ -121,10 +122,10 @@ def test_a_warned_conversation_turns_amber_and_counts_down(shop_setup, page_for,
     first = row.locator(".due-left").inner_text()
     assert first.startswith("sisa 1:") or first.startswith("sisa 2:")
     # It counts down (the page's one-second tick).
-    page.wait_for_function(
-        "([id, first]) => { const el = document.querySelector('#conv-' + id + ' .due-left');"
-        " return el && el.textContent !== first; }",
-        arg=[warned.pk, first],
+    wait_js(
+        page,
+        f"() => {{ const el = document.querySelector('#conv-{warned.pk} .due-left');"
+        f" return el && el.textContent !== {json.dumps(first)}; }}",
     )
     assert "is-due-soon" not in (page.locator(f"#conv-{calm.pk}").get_attribute("class") or "")
 
