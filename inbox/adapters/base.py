@@ -346,3 +346,57 @@ def json_clean(value: Any) -> Any:
     if isinstance(value, list):
         return [json_clean(v) for v in value]
     return value
+
+
+class EventCollector:
+    """Files what an adapter's parsers return under the ParsedEvent field of its shape.
+
+    A parser returns a NormalizedMessage, a StatusUpdate (or a list of them), a Reaction, a
+    MessageEdit, a MessageDelete, a str (a reason the item is ignored) or None; `run` also turns a
+    PayloadError into an error naming where it was.
+    """
+
+    def __init__(self) -> None:
+        self.messages: list[NormalizedMessage] = []
+        self.statuses: list[StatusUpdate] = []
+        self.reactions: list[Reaction] = []
+        self.edits: list[MessageEdit] = []
+        self.deletes: list[MessageDelete] = []
+        self.ignored: list[str] = []
+        self.errors: list[str] = []
+
+    def run(self, where: str, build: Any, *args: Any) -> None:
+        """File what build(*args) returns; a malformed item is an error naming where."""
+        try:
+            item = build(*args)
+        except PayloadError as exc:
+            self.errors.append(f"{where}: {exc}")
+            return
+        self.add(where, item)
+
+    def add(self, where: str, item: Any) -> None:
+        if isinstance(item, NormalizedMessage):
+            self.messages.append(item)
+        elif isinstance(item, StatusUpdate):
+            self.statuses.append(item)
+        elif isinstance(item, list):
+            self.statuses.extend(item)
+        elif isinstance(item, Reaction):
+            self.reactions.append(item)
+        elif isinstance(item, MessageEdit):
+            self.edits.append(item)
+        elif isinstance(item, MessageDelete):
+            self.deletes.append(item)
+        elif isinstance(item, str):
+            self.ignored.append(f"{where}: {item}")
+
+    def result(self) -> ParsedEvent:
+        return ParsedEvent(
+            messages=tuple(self.messages),
+            statuses=tuple(self.statuses),
+            reactions=tuple(self.reactions),
+            edits=tuple(self.edits),
+            deletes=tuple(self.deletes),
+            ignored=tuple(self.ignored),
+            errors=tuple(self.errors),
+        )

@@ -10,7 +10,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from inbox.adapters.base import HandshakeAnswer, PlatformAdapter, hmac_sha256_hex
+from inbox.adapters.base import HandshakeAnswer, OutboundContext, PlatformAdapter, hmac_sha256_hex
+from inbox.adapters.http import post_json
 
 # Seconds since 1970 stay below 1e11 until the year 5138; a larger value is milliseconds.
 _MILLIS_THRESHOLD = 1e11
@@ -75,3 +76,16 @@ def meta_time(value: Any) -> tuple[datetime, bool]:
     if seconds >= _MILLIS_THRESHOLD:
         return timezone.now(), True
     return datetime.fromtimestamp(seconds, tz=UTC), False
+
+
+def graph_messages_post(*, base: str, ctx: OutboundContext, body: dict[str, Any], platform: str) -> Any:
+    """POST a send (text, reaction, sender action) to a Graph API account's `/messages` edge."""
+    token = str(ctx.secrets.get("access_token", ""))
+    return post_json(
+        f"{base.rstrip('/')}/{ctx.account_id}/messages",
+        body=body,
+        # The token travels in a header so it never lands in URLs, proxies or access logs.
+        headers={"Authorization": f"Bearer {token}"},
+        platform=platform,
+        read_error=meta_error_reason,
+    )

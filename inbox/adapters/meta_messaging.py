@@ -25,6 +25,7 @@ from django.conf import settings
 
 from inbox.adapters.base import (
     Attachment,
+    EventCollector,
     MessageDelete,
     MessageEdit,
     NormalizedMessage,
@@ -40,8 +41,8 @@ from inbox.adapters.base import (
     from_unix_seconds,
     require,
 )
-from inbox.adapters.http import get_json, post_json
-from inbox.adapters.meta import MetaAdapter, meta_error_reason, meta_time
+from inbox.adapters.http import get_json
+from inbox.adapters.meta import MetaAdapter, graph_messages_post, meta_error_reason, meta_time
 
 # Attachment type -> the contract's kind. Shares, posts, reels and story mentions are media the
 # customer sent by URL (the thread shows them as such); anything unknown is "unsupported".
@@ -132,7 +133,7 @@ class MetaMessagingAdapter(MetaAdapter):
         return ids
 
     def parse(self, *, payload: Any, account_id: str, secrets: Mapping[str, Any]) -> ParsedEvent:
-        out = _Collector()
+        out = EventCollector()
         own_app_id = str(secrets.get("app_id") or "")
         for i, entry in enumerate(payload["entry"]):
             where = f"entry[{i}]"
@@ -210,18 +211,10 @@ class MetaMessagingAdapter(MetaAdapter):
         return str(getattr(settings, self.api_base_setting)).rstrip("/")
 
     def _post(self, ctx: OutboundContext, body: dict[str, Any]) -> Any:
-        token = str(ctx.secrets.get("access_token", ""))
-        return post_json(
-            f"{self._base()}/{ctx.account_id}/messages",
-            body=body,
-            # The token travels in a header so it never lands in URLs, proxies or access logs.
-            headers={"Authorization": f"Bearer {token}"},
-            platform=self.platform,
-            read_error=meta_error_reason,
-        )
+        return graph_messages_post(base=self._base(), ctx=ctx, body=body, platform=self.platform)
 
     # --- events ----------------------------------------------------------------------------
-    def _changes(self, out: _Collector, where: str, changes: Any, account_id: str, own_app_id: str) -> None:
+    def _changes(self, out: EventCollector, where: str, changes: Any, account_id: str, own_app_id: str) -> None:
         # The dashboard's "send test" and some Instagram-login subscriptions wrap one messaging
         # event as `changes[]{field, value}`; other fields (comments, mentions) are not chat.
         if not isinstance(changes, list):
@@ -236,7 +229,7 @@ class MetaMessagingAdapter(MetaAdapter):
             else:
                 out.ignored.append(f"{here}: field {field!r}")
 
-    def _event(self, out: _Collector, where: str, event: Any, account_id: str, own_app_id: str) -> None:
+    def _event(self, out: EventCollector, where: str, event: Any, account_id: str, own_app_id: str) -> None:
         try:
             if not isinstance(event, dict):
                 raise PayloadError("is not an object")
@@ -315,41 +308,6 @@ class MetaMessagingAdapter(MetaAdapter):
             timestamp_missing=missing,
         )
 
-
-class _Collector:
-    def __init__(self) -> None:
-        self.messages: list[NormalizedMessage] = []
-        self.statuses: list[StatusUpdate] = []
-        self.reactions: list[Reaction] = []
-        self.edits: list[MessageEdit] = []
-        self.deletes: list[MessageDelete] = []
-        self.ignored: list[str] = []
-        self.errors: list[str] = []
-
-    def add(self, where: str, item: Any) -> None:
-        if isinstance(item, NormalizedMessage):
-            self.messages.append(item)
-        elif isinstance(item, Reaction):
-            self.reactions.append(item)
-        elif isinstance(item, MessageEdit):
-            self.edits.append(item)
-        elif isinstance(item, MessageDelete):
-            self.deletes.append(item)
-        elif isinstance(item, list):
-            self.statuses.extend(item)
-        elif isinstance(item, str):
-            self.ignored.append(f"{where}: {item}")
-
-    def result(self) -> ParsedEvent:
-        return ParsedEvent(
-            messages=tuple(self.messages),
-            statuses=tuple(self.statuses),
-            reactions=tuple(self.reactions),
-            edits=tuple(self.edits),
-            deletes=tuple(self.deletes),
-            ignored=tuple(self.ignored),
-            errors=tuple(self.errors),
-        )
 
 
 # --- content ------------------------------------------------------------------------------------

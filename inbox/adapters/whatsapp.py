@@ -21,6 +21,7 @@ from django.conf import settings
 
 from inbox.adapters.base import (
     Attachment,
+    EventCollector,
     MessageDelete,
     MessageEdit,
     NormalizedMessage,
@@ -33,8 +34,7 @@ from inbox.adapters.base import (
     StatusUpdate,
     require,
 )
-from inbox.adapters.http import post_json
-from inbox.adapters.meta import MetaAdapter, meta_error_reason, meta_time
+from inbox.adapters.meta import MetaAdapter, graph_messages_post, meta_time
 
 # WhatsApp type -> (the contract's kind, the attachment type kept since the first round).
 _MEDIA_TYPES = {
@@ -83,7 +83,7 @@ class WhatsAppAdapter(MetaAdapter):
         return ids
 
     def parse(self, *, payload: Any, account_id: str, secrets: Mapping[str, Any]) -> ParsedEvent:
-        out = _Collector()
+        out = EventCollector()
         for i, entry in enumerate(payload["entry"]):
             for j, change in enumerate(entry["changes"]):
                 value = change["value"]
@@ -105,7 +105,7 @@ class WhatsAppAdapter(MetaAdapter):
                     out.ignored.append(f"field {field!r}")
         return out.result()
 
-    def _messages_change(self, out: _Collector, where: str, value: dict[str, Any]) -> None:
+    def _messages_change(self, out: EventCollector, where: str, value: dict[str, Any]) -> None:
         names = _contact_names(value)
         errors_before = len(out.errors)
         items = _list(value, "messages", where, out.errors)
@@ -148,56 +148,8 @@ class WhatsAppAdapter(MetaAdapter):
         )
 
     def _post(self, ctx: OutboundContext, body: dict[str, Any]) -> Any:
-        token = str(ctx.secrets.get("access_token", ""))
-        return post_json(
-            f"{settings.WHATSAPP_API_BASE.rstrip('/')}/{ctx.account_id}/messages",
-            body=body,
-            headers={"Authorization": f"Bearer {token}"},
-            platform=self.platform,
-            read_error=meta_error_reason,
-        )
+        return graph_messages_post(base=settings.WHATSAPP_API_BASE, ctx=ctx, body=body, platform=self.platform)
 
-
-class _Collector:
-    def __init__(self) -> None:
-        self.messages: list[NormalizedMessage] = []
-        self.statuses: list[StatusUpdate] = []
-        self.reactions: list[Reaction] = []
-        self.edits: list[MessageEdit] = []
-        self.deletes: list[MessageDelete] = []
-        self.ignored: list[str] = []
-        self.errors: list[str] = []
-
-    def run(self, where: str, build: Any, *args: Any) -> None:
-        """File what build(*args) returns under its shape; a malformed item is an error naming where."""
-        try:
-            item = build(*args)
-        except PayloadError as exc:
-            self.errors.append(f"{where}: {exc}")
-            return
-        if isinstance(item, NormalizedMessage):
-            self.messages.append(item)
-        elif isinstance(item, StatusUpdate):
-            self.statuses.append(item)
-        elif isinstance(item, Reaction):
-            self.reactions.append(item)
-        elif isinstance(item, MessageEdit):
-            self.edits.append(item)
-        elif isinstance(item, MessageDelete):
-            self.deletes.append(item)
-        elif isinstance(item, str):
-            self.ignored.append(f"{where}: {item}")
-
-    def result(self) -> ParsedEvent:
-        return ParsedEvent(
-            messages=tuple(self.messages),
-            statuses=tuple(self.statuses),
-            reactions=tuple(self.reactions),
-            edits=tuple(self.edits),
-            deletes=tuple(self.deletes),
-            ignored=tuple(self.ignored),
-            errors=tuple(self.errors),
-        )
 
 
 def _list(value: dict[str, Any], key: str, where: str, errors: list[str]) -> list[Any]:
