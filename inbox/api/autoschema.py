@@ -114,4 +114,6 @@ class ClosedSerializerExtension(OpenApiSerializerExtension):
     def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
         schema["additionalProperties"] = False
+        # A rule between fields that JSON Schema can state (`oneOf` of required sets): the body's own.
+        schema.update(getattr(self.target, "schema_constraints", {}))
         return schema
