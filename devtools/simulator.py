@@ -600,6 +600,15 @@ THANKS = ("oke kak makasih 🙏", "siap kak, aku checkout skrg ya", "oh gitu, ok
 THANKS_REPLIES = ("Sama-sama kak 😊🙏", "Terima kasih kembali kak, ditunggu pesanannya ya 😊")
 NUDGES = ("kak??", "halo min, kok ga dibales 😤", "p", "kak masih ada orang? 🙏")
 
+# How the shop answers a new customer from its phone or seller centre (the rest is left to the admin
+# in Balas). Tuned so a new owner sees a handful of alerts in the demo's first minutes, not dozens
+# (issue 15: 40/25/15/20 every 4 s gave 91 alerts in 11 minutes); measured in
+# tests/devtools/test_demo_alert_volume.py.
+REPLY_MODES: dict[str, int] = {"warm": 68, "curt": 10, "slow": 8, "none": 14}
+# A customer's "thanks" opens a new wait: the shop answers it this often (an unanswered one is a slow alert).
+THANKS_ANSWERED = 0.85
+DEFAULT_INTERVAL_S = 15.0
+
 
 # --- the clock ----------------------------------------------------------------------------------
 
@@ -626,8 +635,10 @@ class Simulator:
         base_url: str,
         channels: Mapping[str, ChannelSpec],
         api_channel: ApiChannel | None = None,
-        interval: float = 4.0,
+        interval: float = DEFAULT_INTERVAL_S,
         time_scale: float = 1.0,
+        reply_modes: Mapping[str, int] | None = None,
+        thanks_answered: float = THANKS_ANSWERED,
         seed: int | None = None,
         session: requests.Session | None = None,
         max_attempts: int = 5,
@@ -638,6 +649,8 @@ class Simulator:
         self.api_channel = api_channel
         self.interval = interval
         self.time_scale = time_scale
+        self.reply_modes = dict(reply_modes or REPLY_MODES)
+        self.thanks_answered = thanks_answered
         self.rng = random.Random(seed)  # noqa: S311 - made-up demo data, not security
         self.session = session or requests.Session()
         self.max_attempts = max_attempts
@@ -689,7 +702,7 @@ class Simulator:
                 break
             if more and now >= next_scene:
                 self.scene_start()
-                next_scene = now + self.interval * self.rng.uniform(0.6, 1.4)
+                next_scene = now + self.interval * self.time_scale * self.rng.uniform(0.6, 1.4)
             while self._queue and self._queue[0].at <= time.monotonic():
                 heapq.heappop(self._queue).action()
             wake = min(next_scene if more else float("inf"), self._queue[0].at if self._queue else float("inf"))
@@ -725,7 +738,8 @@ class Simulator:
         topic = self.rng.choice(TOPICS)
         burst = list(self.rng.choice(topic.bursts))
         # How the shop answers from its phone / seller centre (the rest is left to the admin in Balas).
-        mode = self.rng.choices(["warm", "curt", "slow", "none"], weights=[40, 25, 15, 20])[0]
+        modes = [m for m in ("warm", "curt", "slow", "none") if m in self.reply_modes]
+        mode = self.rng.choices(modes, weights=[self.reply_modes[m] for m in modes])[0]
         logger.info("sim.scene platform=%s customer=%r topic=%s reply=%s", platform, customer.name, topic.name, mode)
 
         t = 0.0
@@ -768,7 +782,7 @@ class Simulator:
         if follow_up and self.rng.random() < 0.45:
             wait = self.rng.uniform(8, 40)
             self._later(wait, lambda: self._customer_says(channel, customer, text=self.rng.choice(THANKS)))
-            if self.rng.random() < 0.5:
+            if self.rng.random() < self.thanks_answered:
                 self._later(
                     wait + self.rng.uniform(10, 50),
                     lambda: self._shop_echoes(channel, customer, text=self.rng.choice(THANKS_REPLIES), follow_up=False),

@@ -7,6 +7,7 @@ from monitoring.api import views
 urlpatterns = [
     path("policy/", views.PolicyView.as_view(), name="api-policy"),
     path("alerts/", views.AlertListView.as_view(), name="api-alerts"),
+    path("alerts/acknowledge/", views.AlertsAcknowledgeView.as_view(), name="api-alerts-acknowledge"),
     path("alerts/<int:pk>/acknowledge/", views.AlertAcknowledgeView.as_view(), name="api-alert-acknowledge"),
     path("alerts/<int:pk>/feedback/", views.AlertFeedbackView.as_view(), name="api-alert-feedback"),
     path("me/notifications/", views.NotificationPreferencesView.as_view(), name="api-me-notifications"),

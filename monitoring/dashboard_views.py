@@ -130,7 +130,7 @@ def _panels_context(report: DashboardReport) -> dict[str, Any]:
             }
             for c in report.waiting
         ],
-        "waiting_count": len(report.waiting),
+        "waiting_count": report.waiting_count,
         "alerts": [{"alert": a, "created_local": a.created_at.astimezone(tz)} for a in report.alerts],
         "alerts_open_count": report.alerts_open_count,
         "slowest": [_example(m, tz) for m in report.slowest],

@@ -3,13 +3,16 @@
 An alert may reach a member (`eligible`: the rule of monitoring.selectors.alerts_visible, and a
 warning is the admins' alone); the member's preferences then pick the routes per alert kind:
 
-- `in_page`: the live `alert.created` event in their open tabs (monitoring.events);
-- `browser`: a browser notification from an open tab (the page reads `GET /api/v1/me/notifications/`);
+- `in_page`: the attention surface of their open tabs: the live `alert.created` event
+  (monitoring.events), the alert bar, the nav badge and the alerts list (`in_page_kinds`);
+- `browser`: one coalesced browser notification per interval, decided here and sent by the server
+  as `notification.created` (monitoring.services.browser_notify); the page only shows it;
 - `web_push`: Web Push to their subscribed browsers, no tab needed (monitoring.services.push);
 - `email_digest`: a periodic e-mail summarising what arrived (monitoring.services.digest).
 
 Quiet hours (in the shop's time zone) hold the interrupting routes (browser, Web Push); the page
-and the digest still get everything. Reads only: the writes are in monitoring.services.notifications.
+and the digest still get everything. `alert_routes` / `alert_recipients` answer the same for one
+member or a whole shop. Reads only: the writes are in monitoring.services.notifications.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from django.utils import timezone
 
 from inbox.models import Member
 from monitoring.models import Alert, NotificationPreference
@@ -96,11 +101,12 @@ def eligible(alert: Alert, member: MemberRouting) -> bool:
     every other alert is the owners', and an admin's when the conversation is theirs or nobody's,
     or when the curt reply was theirs (as alerts_visible shows them).
     """
+    assignee_id = alert.assignee_id
     if alert.kind == Alert.Kind.REPLY_DUE_SOON:
-        return member.role == Member.Role.ADMIN and alert.assignee_id in (None, member.member_id)
+        return member.role == Member.Role.ADMIN and assignee_id in (None, member.member_id)
     if member.role == Member.Role.OWNER:
         return True
-    return alert.assignee_id in (None, member.member_id) or alert.member_id == member.member_id
+    return assignee_id in (None, member.member_id) or alert.member_id == member.member_id
 
 
 def routing_of(member: Member, preference: NotificationPreference | None, tz: str) -> MemberRouting:
@@ -144,6 +150,10 @@ class ShopRouting:
         """Members this alert goes to by `route` at `moment`."""
         return [m.member_id for m in self.members if eligible(alert, m) and m.delivers(alert.kind, route, moment)]
 
+    def routes_of(self, alert: Alert, moment: datetime) -> dict[int, AlertRoutes]:
+        """{member id: how they are told} for every member the alert may reach."""
+        return {m.member_id: _routes(m, alert, moment) for m in self.members if eligible(alert, m)}
+
 
 def member_routing(member: Member) -> MemberRouting:
     preference = NotificationPreference.objects.filter(member=member).first()
@@ -164,3 +174,57 @@ def routing_as_json(routing: MemberRouting, *, now: datetime) -> dict[str, Any]:
         "quiet_now": routing.quiet_at(now),
         "defaults": not routing.customised,
     }
+
+
+@dataclass(frozen=True)
+class AlertRoutes:
+    """How one member is told of one alert by the routes of an open tab."""
+
+    in_page: bool = True
+    browser: bool = True
+
+
+NOWHERE = AlertRoutes(in_page=False, browser=False)
+
+
+def _routes(routing: MemberRouting, alert: Alert, moment: datetime) -> AlertRoutes:
+    return AlertRoutes(
+        in_page=routing.delivers(alert.kind, IN_PAGE, moment),
+        browser=routing.delivers(alert.kind, BROWSER, moment),
+    )
+
+
+def alert_may_see(*, member: Member, alert: Alert) -> bool:
+    """`eligible` for a member row: the rule `monitoring.selectors.alerts_visible` applies as a query
+    (tests/monitoring/test_alerts_acknowledge.py holds them equal)."""
+    if member.shop_id != alert.shop_id:
+        return False
+    return eligible(alert, MemberRouting(member_id=member.pk, role=member.role, routes={}))
+
+
+def alert_routes(
+    *, member: Member, alert: Alert, routing: MemberRouting | None = None, moment: datetime | None = None
+) -> AlertRoutes:
+    """How `member` is told of `alert` at `moment` (default now): their preferences, quiet hours for
+    the browser notification. `routing`: the member's, when the caller has read it already."""
+    if not alert_may_see(member=member, alert=alert):
+        return NOWHERE
+    routing = routing if routing is not None and routing.member_id == member.pk else member_routing(member)
+    return _routes(routing, alert, moment or timezone.now())
+
+
+def alert_recipients(
+    alert: Alert, routing: ShopRouting, moment: datetime | None = None
+) -> dict[AlertRoutes, tuple[int, ...]]:
+    """The members the alert may reach grouped by how they are told: {routes: member ids}."""
+    groups: dict[AlertRoutes, list[int]] = {}
+    for member_id, routes in routing.routes_of(alert, moment or timezone.now()).items():
+        groups.setdefault(routes, []).append(member_id)
+    return {routes: tuple(sorted(ids)) for routes, ids in groups.items()}
+
+
+def in_page_kinds(member: Member, routing: MemberRouting | None = None) -> list[str]:
+    """The alert kinds the member's bar, badge and alerts list show: those they may receive at all
+    (an owner never a warning) and keep in the page."""
+    routing = routing if routing is not None else member_routing(member)
+    return [kind for kind, _label in eligible_kinds(member.role) if routing.wants(kind, IN_PAGE)]

@@ -230,13 +230,19 @@ def tersest_replies(filters: ReportFilters, *, limit: int = WORST_LIMIT) -> list
     )
 
 
-def waiting_longest(filters: ReportFilters, *, limit: int = RIGHT_NOW_LIMIT) -> list[Conversation]:
-    """Customers waiting right now (whatever the period), longest first."""
+def waiting_now(filters: ReportFilters) -> QuerySet[Conversation]:
+    """Conversations whose customer waits right now (whatever the period), on the filtered channel."""
     qs = Conversation.objects.filter(shop_id=filters.shop_id).waiting()
     if filters.channel_id is not None:
         qs = qs.filter(channel_id=filters.channel_id)
+    return qs
+
+
+def waiting_longest(filters: ReportFilters, *, limit: int = RIGHT_NOW_LIMIT) -> list[Conversation]:
+    """Customers waiting right now (whatever the period), longest first."""
     return list(
-        qs.select_related("contact", "channel", "assignee__user")
+        waiting_now(filters)
+        .select_related("contact", "channel", "assignee__user")
         .defer("channel__secrets")
         .order_by("waiting_since")[:limit]
     )
@@ -627,6 +633,8 @@ class DashboardReport:
     groups: ReportGroups
     charts: dict[str, Any]
     waiting: list[Conversation]
+    # Every waiting conversation, not the length of the longest-waiting list shown.
+    waiting_count: int
     alerts: list[Alert]
     alerts_open_count: int
     slowest: list[ReplyMeasurement]
@@ -641,6 +649,7 @@ def dashboard_report(filters: ReportFilters) -> DashboardReport:
         groups=groups,
         charts=chart_data(filters, groups),
         waiting=waiting_longest(filters),
+        waiting_count=waiting_now(filters).count(),
         alerts=list(
             alerts.select_related("conversation__contact", "conversation__channel")
             .defer("conversation__channel__secrets")

@@ -36,6 +36,7 @@ DEADLINES_DUE = "monitoring.tasks.deadlines_due"
 WARNING_CHECK = "monitoring.tasks.warning_check"
 ALERT_EMAIL_SEND = "monitoring.tasks.alert_email_send"
 PUSH_SEND = "monitoring.tasks.push_send"
+BROWSER_NOTIFY_FLUSH = "monitoring.tasks.browser_notify_flush"
 
 _lost_lock = threading.Lock()
 # Task name -> how many this process could not queue (skipped by the open breaker, or failed).

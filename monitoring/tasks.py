@@ -17,6 +17,7 @@ from typing import Any
 from celery import shared_task
 
 from inbox.models import Message
+from monitoring.services.browser_notify import browser_notify_flush as browser_notify_flush_service
 from monitoring.services.email import alert_emails_flush
 from monitoring.services.notifications import digests_send
 from monitoring.services.overdue import deadline_bucket_check, period_deadline_check
@@ -101,6 +102,12 @@ def notification_digests() -> None:
     sent = digests_send()
     if sent:
         logger.info("notifications.digests sent=%d", sent)
+
+
+@shared_task(ignore_result=True, **_limits("email"))
+def browser_notify_flush(member_id: int) -> None:
+    """One coalesced browser notification for the member (monitoring.services.browser_notify)."""
+    browser_notify_flush_service(member_id=member_id)
 
 
 @shared_task(ignore_result=True, acks_late=True, expires=25, **_limits("sweep"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -14,8 +16,8 @@ from inbox.http import MemberRequest
 from inbox.views import member_required
 from monitoring.forms import COMMON_ZONES, NotificationForm, PolicyForm
 from monitoring.models import Alert
-from monitoring.notifications import eligible_kinds, member_routing
-from monitoring.selectors import alerts_visible
+from monitoring.notifications import eligible_kinds, in_page_kinds, member_routing
+from monitoring.selectors import alerts_grouped, alerts_visible, members_of_shop
 from monitoring.services.alerts import alert_acknowledge
 from monitoring.services.feedback import FeedbackError, alert_feedback_record
 from monitoring.services.notifications import notification_preferences_update
@@ -40,21 +42,48 @@ def policy_settings(request: MemberRequest) -> HttpResponse:
     return render(request, "monitoring/settings.html", {"form": form, "zones": COMMON_ZONES})
 
 
-@member_required
-def alert_list(request: MemberRequest) -> HttpResponse:
-    member = request.member
+def _alert_filters(request: MemberRequest) -> dict[str, Any]:
     kind = request.GET.get("kind") if request.GET.get("kind") in Alert.Kind.values else None
     requested_state = request.GET.get("state", "open")
     state = requested_state if requested_state in Alert.State.values else None
-    alerts = alerts_visible(member=member, kind=kind, state=state)[:200]
+    raw_assignee = request.GET.get("assignee") or ""
+    assignee: int | str | None = None
+    if raw_assignee == "none":
+        assignee = "none"
+    elif raw_assignee.isdigit():
+        assignee = int(raw_assignee)
+    return {"kind": kind, "state": state, "assignee": assignee}
+
+
+@member_required
+def alert_list(request: MemberRequest) -> HttpResponse:
+    """The live list, one row per conversation, filtered by kind, state and admin (assignee)."""
+    member = request.member
+    filters = _alert_filters(request)
+    # No kind chosen: the kinds the member keeps in the page (as the bar and badge count them); a
+    # kind chosen is shown whatever the routes, so a digest-only kind can still be looked up.
+    kinds = None if filters["kind"] else in_page_kinds(member)
+    groups = alerts_grouped(alerts_visible(member=member, kinds=kinds, **filters))
     context = {
-        "alerts": alerts,
-        "kinds": Alert.Kind.choices,
+        "groups": groups,
+        "kinds": eligible_kinds(member.role),
         "states": Alert.State.choices,
-        "kind": kind or "",
-        "state": state or "",
+        "assignees": [(str(m.pk), m.display_name) for m in members_of_shop(shop_id=member.shop_id)],
+        "kind": filters["kind"] or "",
+        "state": filters["state"] or "",
+        "assignee": str(filters["assignee"] or ""),
     }
+    if request.htmx and request.htmx.target == "alert-rows":
+        return render(request, "monitoring/partials/alert_groups.html", context)
     return render(request, "monitoring/alerts.html", context)
+
+
+@member_required
+def alert_summary(request: MemberRequest) -> HttpResponse:
+    """The alert bar, and the nav badge out of band: what static/js/alerts.js re-reads on an alert event."""
+    response = render(request, "monitoring/partials/alert_summary.html")
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @member_required

@@ -4,7 +4,7 @@
 # customer simulator. Ctrl-C stops them all.
 #
 # Environment (all optional): PORT (8000), HOST (127.0.0.1), REDIS_URL (redis://127.0.0.1:6379/0),
-# DATABASE_URL (SQLite db.sqlite3 when unset), FAKE_PLATFORMS_PORT (9100), SIM_INTERVAL (4 seconds
+# DATABASE_URL (SQLite db.sqlite3 when unset), FAKE_PLATFORMS_PORT (9100), SIM_INTERVAL (15 seconds
 # between new simulated customers), SIMULATE (1; 0 = no simulated customers), CELERY_CONCURRENCY (2).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -14,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PORT=${PORT:-8000}
 HOST=${HOST:-127.0.0.1}
 FAKE_PLATFORMS_PORT=${FAKE_PLATFORMS_PORT:-9100}
-SIM_INTERVAL=${SIM_INTERVAL:-4}
+SIM_INTERVAL=${SIM_INTERVAL:-15}
 SIMULATE=${SIMULATE:-1}
 CELERY_CONCURRENCY=${CELERY_CONCURRENCY:-2}
 export PORT

@@ -317,6 +317,10 @@ LOGGING = {
 BALAS_DEADLINE_ARM_STEP_S = env.int("BALAS_DEADLINE_ARM_STEP_S", default=30 * 60)
 # At most one alert e-mail per shop per this many minutes; later alerts go out as one summary.
 BALAS_ALERT_EMAIL_THROTTLE_MINUTES = env.float("BALAS_ALERT_EMAIL_THROTTLE_MINUTES", default=10.0)
+# At most one browser notification per member per this many seconds, summarising what arrived
+# (monitoring.services.browser_notify); the first alert of a burst waits GATHER_S for the rest.
+BALAS_ALERT_NOTIFY_INTERVAL_S = env.int("BALAS_ALERT_NOTIFY_INTERVAL_S", default=60)
+BALAS_ALERT_NOTIFY_GATHER_S = env.float("BALAS_ALERT_NOTIFY_GATHER_S", default=2.0)
 # The sweep leaves messages younger than this to their own measuring task.
 BALAS_SWEEP_MEASURE_GRACE_S = env.int("BALAS_SWEEP_MEASURE_GRACE_S", default=20)
 

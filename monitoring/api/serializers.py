@@ -32,6 +32,7 @@ class LocalizedReasonsField(serializers.ListField):
     def to_representation(self, data: Any) -> list[Any]:
         return reasons_in(data, get_language() or "id")
 
+
 class PolicySerializer(serializers.ModelSerializer):
     business_hours = serializers.DictField(
         child=serializers.ListField(child=serializers.ListField(child=serializers.CharField(), min_length=2)),
@@ -90,6 +91,11 @@ class AlertListQuerySerializer(StrictQuerySerializer):
 
     kind = serializers.ChoiceField(choices=Alert.Kind.choices, required=False)
     state = serializers.ChoiceField(choices=Alert.State.choices, required=False)
+    assignee = StrictCharField(
+        required=False,
+        validators=[RegexValidator(r"^([1-9][0-9]{0,18}|none)$", "a member id or 'none'")],
+        help_text="A member id: alerts of conversations assigned to them; `none`: unassigned ones.",
+    )
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -143,6 +149,39 @@ class AlertSerializer(serializers.ModelSerializer):
 @extend_schema_field({"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 50}]})
 class CustomerMessagesField(serializers.JSONField):
     """A string or a list of strings: what validate_customer below takes, as the schema says it."""
+
+
+class AlertsAcknowledgeRequestSerializer(serializers.Serializer):
+    """`{ids: [...]}` (one alert, a conversation's, any set) or `{all: true, kind}`."""
+
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=1000,
+        allow_empty=False,
+        help_text="Alerts to acknowledge; ids the caller may not see are passed over.",
+    )
+    all = serializers.BooleanField(required=False, help_text="Acknowledge every open alert the caller sees.")
+    kind = serializers.ChoiceField(
+        choices=Alert.Kind.choices, required=False, help_text="With `all` (or `ids`): only alerts of this kind."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({"non_field_errors": [f"Unknown field(s): {', '.join(unknown)}."]})
+        has_ids, every = "ids" in attrs, attrs.get("all") is True
+        if has_ids == every:
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send either `ids` (a non-empty list) or `all: true`, not both."]}
+            )
+        return attrs
+
+
+class AlertsAcknowledgeResponseSerializer(serializers.Serializer):
+    acknowledged = serializers.IntegerField(help_text="How many alerts this request acknowledged.")
+    ids = serializers.ListField(child=serializers.IntegerField(), help_text="Their ids.")
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
 
 
 class ToneCheckRequestSerializer(serializers.Serializer):
@@ -293,6 +332,8 @@ __all__ = [
     "AlertFeedbackRequestSerializer",
     "AlertFeedbackSerializer",
     "AlertSerializer",
+    "AlertsAcknowledgeRequestSerializer",
+    "AlertsAcknowledgeResponseSerializer",
     "NotificationPreferencesPatchSerializer",
     "NotificationPreferencesSerializer",
     "PolicyPatchSerializer",

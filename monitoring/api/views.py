@@ -24,6 +24,8 @@ from monitoring.api.serializers import (
     AlertFeedbackRequestSerializer,
     AlertFeedbackSerializer,
     AlertListQuerySerializer,
+    AlertsAcknowledgeRequestSerializer,
+    AlertsAcknowledgeResponseSerializer,
     AlertSerializer,
     NotificationPreferencesPatchSerializer,
     NotificationPreferencesSerializer,
@@ -37,7 +39,7 @@ from monitoring.api.serializers import (
 )
 from monitoring.notifications import member_routing, routing_as_json
 from monitoring.selectors import alerts_visible
-from monitoring.services.alerts import alert_acknowledge
+from monitoring.services.alerts import alert_acknowledge, alerts_acknowledge
 from monitoring.services.feedback import FeedbackError, alert_feedback_record
 from monitoring.services.notifications import (
     PreferenceError,
@@ -88,7 +90,13 @@ class AlertListView(generics.ListAPIView):
         query = AlertListQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        return alerts_visible(member=calling_member(self.request), kind=params.get("kind"), state=params.get("state"))
+        assignee = params.get("assignee")
+        return alerts_visible(
+            member=calling_member(self.request),
+            kind=params.get("kind"),
+            state=params.get("state"),
+            assignee=int(assignee) if assignee and assignee.isdigit() else assignee,
+        )
 
 
 class AlertAcknowledgeView(APIView):
@@ -101,6 +109,29 @@ class AlertAcknowledgeView(APIView):
             raise Http404
         alert = alert_acknowledge(alert_id=pk, member=member)
         return Response(AlertSerializer(alerts_visible(member=member).get(pk=alert.pk)).data)
+
+
+class AlertsAcknowledgeView(APIView):
+    permission_classes = [IsShopMember]
+
+    @extend_schema(
+        summary="Mark many alerts as seen: a list of ids, or all open ones (of one kind)",
+        request=AlertsAcknowledgeRequestSerializer,
+        responses={200: AlertsAcknowledgeResponseSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = AlertsAcknowledgeRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        alerts = alerts_acknowledge(
+            member=calling_member(request), ids=data.get("ids"), every=bool(data.get("all")), kind=data.get("kind")
+        )
+        body = {
+            "acknowledged": len(alerts),
+            "ids": [a.pk for a in alerts],
+            "acknowledged_at": alerts[0].acknowledged_at if alerts else None,
+        }
+        return Response(AlertsAcknowledgeResponseSerializer(body).data)
 
 
 class ToneCheckView(APIView):

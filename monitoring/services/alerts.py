@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from inbox.models import Conversation, Member, Message, contact_placeholder_name
 from monitoring.events import ALERT_CREATED, ALERT_UPDATED, alert_event_publish
 from monitoring.models import Alert, WaitingPeriod
-from monitoring.notifications import ShopRouting
+from monitoring.notifications import ShopRouting, in_page_kinds
+from monitoring.selectors import alerts_visible
+from monitoring.services.browser_notify import browser_notify_arm_on_commit
 from monitoring.services.email import alert_email_queue
 from monitoring.services.push import alert_pushes_queue
 
@@ -80,7 +82,7 @@ def alert_raise(
             if existing is None:
                 raise
             return existing, False
-        alert_event_publish(alert, ALERT_CREATED)
+        browser_notify_arm_on_commit(alert=alert, member_ids=alert_event_publish(alert, ALERT_CREATED))
         transaction.on_commit(lambda: alert_email_queue(shop_id=alert.shop_id))
         transaction.on_commit(functools.partial(alert_pushes_queue, alert_ids=[alert.pk]))
     logger.info("alert.raised alert=%s kind=%s conversation=%s", alert.pk, kind, conversation.pk)
@@ -194,9 +196,13 @@ def _period_alerts_bulk_raise(alerts: list[Alert]) -> list[Alert]:
         alert._state.db = connection.alias
         created.append(alert)
     routings = {shop_id: ShopRouting.load(shop_id) for shop_id in {alert.shop_id for alert in created}}
+    notify: set[int] = set()
     for alert in created:
-        alert_event_publish(alert, ALERT_CREATED, routing=routings[alert.shop_id])
+        notify.update(alert_event_publish(alert, ALERT_CREATED, routing=routings[alert.shop_id]))
         logger.info("alert.raised alert=%s kind=%s conversation=%s", alert.pk, alert.kind, alert.conversation_id)
+    if created:
+        # One arming per member for the whole batch: the flush reads every alert that arrived.
+        browser_notify_arm_on_commit(alert=created[0], member_ids=sorted(notify))
     transaction.on_commit(functools.partial(alert_pushes_queue, alert_ids=[alert.pk for alert in created]))
     # Warnings are for the admins in the page: never in the owners' alert e-mail.
     for shop_id in sorted({alert.shop_id for alert in created if alert.kind != Alert.Kind.REPLY_DUE_SOON}):
@@ -274,6 +280,7 @@ def terse_alert_record(*, conversation: Conversation, reply: Message, verdict: A
         .first()
     )
     if grouped is not None:
+        grouped.conversation = conversation  # read already: who sees it, the event's contact name
         grouped.message_ids = [*grouped.message_ids, reply.pk]
         grouped.count = len(grouped.message_ids)
         grouped.message = reply
@@ -329,15 +336,51 @@ def terse_alerts_withdraw(*, conversation: Conversation, message_ids: Sequence[i
     return changed
 
 
+def _acknowledge(alert: Alert, *, member: Member, now: datetime) -> None:
+    alert.state = Alert.State.ACKNOWLEDGED
+    alert.acknowledged_at = now
+    alert.acknowledged_by = member
+    alert.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "updated_at"])
+
+
 @transaction.atomic
 def alert_acknowledge(*, alert_id: int, member: Member) -> Alert:
     """Mark an alert seen. Acknowledging twice, or a resolved alert, changes nothing."""
-    alert = Alert.objects.select_for_update().get(pk=alert_id, shop_id=member.shop_id)
+    alert = Alert.objects.select_for_update().select_related("conversation").get(pk=alert_id, shop_id=member.shop_id)
     if alert.state == Alert.State.OPEN:
-        alert.state = Alert.State.ACKNOWLEDGED
-        alert.acknowledged_at = timezone.now()
-        alert.acknowledged_by = member
-        alert.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "updated_at"])
+        _acknowledge(alert, member=member, now=timezone.now())
         alert_event_publish(alert, ALERT_UPDATED)
         logger.info("alert.acknowledged alert=%s member=%s", alert.pk, member.pk)
     return alert
+
+
+@transaction.atomic
+def alerts_acknowledge(
+    *, member: Member, ids: Sequence[int] | None = None, every: bool = False, kind: str | None = None
+) -> list[Alert]:
+    """Mark many open alerts seen, each with who and when: those of `ids`, or (`every`) all, of one
+    `kind` if given. Only alerts the member may see are touched (ids of another shop, or of a
+    colleague's conversation, are passed over as if absent), and "all" of no kind means all their
+    page shows (the kinds they keep `in_page`, as the alerts list); returns those acknowledged
+    now, each published as its own `alert.updated`.
+    """
+    if not every and not ids:
+        return []
+    if every:
+        kinds = None if kind else in_page_kinds(member)
+        visible = alerts_visible(member=member, kind=kind, state=Alert.State.OPEN, kinds=kinds)
+    else:
+        visible = alerts_visible(member=member, kind=kind, state=Alert.State.OPEN).filter(pk__in=list(ids or ()))
+    # Row locks in id order, so two bulk acknowledgements (or the deadline task) cannot deadlock.
+    alerts = list(visible.select_for_update(of=("self",)).order_by("pk"))
+    now = timezone.now()
+    fields = {"state": Alert.State.ACKNOWLEDGED, "acknowledged_at": now, "acknowledged_by": member, "updated_at": now}
+    Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(**fields)
+    routing = ShopRouting.load(member.shop_id)
+    for alert in alerts:
+        for name, value in fields.items():
+            setattr(alert, name, value)
+        alert_event_publish(alert, ALERT_UPDATED, routing=routing)
+    if alerts:
+        logger.info("alerts.acknowledged count=%s member=%s kind=%s", len(alerts), member.pk, kind or "-")
+    return alerts

@@ -2,7 +2,7 @@
  *
  * Rule: this script never turns message text into HTML. Rows, bubbles and headers are
  * fetched as server-rendered (auto-escaped) partials through htmx.ajax; anything built
- * here (alert banners, tone reasons) is set with textContent.
+ * here (tone reasons) is set with textContent; alerts are static/js/alerts.js.
  */
 (function () {
   "use strict";
@@ -226,13 +226,15 @@
     } else if (event.type === "conversation.updated" && event.conversation) {
       refreshRow(event.conversation.id);
       if (openId !== null && Number(event.conversation.id) === openId) refreshHeader(openId);
-    } else if (event.type === "alert.created" || event.type === "alert.updated") {
-      showAlert(event.alert || {}, event.type === "alert.created");
+    } else if (event.type.indexOf("alert.") === 0 || event.type.indexOf("notification.") === 0) {
+      // The attention surface (bar, badge, alerts list, notifications) is static/js/alerts.js.
+      document.dispatchEvent(new CustomEvent("balas:alert", { detail: event }));
     }
   }
 
   function connect() {
-    if (!document.getElementById("conversation-list") && !document.getElementById("thread")) return;
+    // Every signed-in page listens: the nav badge and the alerts page are live too.
+    if (!body.dataset.memberId && !document.getElementById("conversation-list") && !document.getElementById("thread")) return;
     var proto = location.protocol === "https:" ? "wss:" : "ws:";
     socket = new WebSocket(proto + "//" + location.host + "/ws/inbox/");
     socket.addEventListener("open", function () {
@@ -241,6 +243,7 @@
       body.dataset.live = "on";
       // Whatever happened while the socket was down (or loading) is read again from the server.
       if (everConnected) {
+        document.dispatchEvent(new CustomEvent("balas:reconnected"));
         refreshList();
         var openId = openConversationId();
         if (openId !== null) refreshHeader(openId);
@@ -263,69 +266,6 @@
       attempts += 1;
       var delay = Math.min(30000, 1000 * Math.pow(2, attempts - 1)) * (0.75 + Math.random() * 0.5);
       setTimeout(connect, delay);
-    });
-  }
-
-  /* ---- alerts ------------------------------------------------------------------------ */
-  function showAlert(alert, isNew) {
-    var box = document.getElementById("alerts");
-    if (!box || alert.id === undefined) return;
-    var id = "alert-" + alert.id;
-    var existing = document.getElementById(id);
-    if (alert.state && alert.state !== "open") {
-      if (existing) existing.remove();
-      return;
-    }
-    var banner = existing || document.createElement("div");
-    banner.id = id;
-    banner.className = "alert-banner alert-" + String(alert.kind || "").replace(/[^a-z_]/g, "");
-    banner.setAttribute("role", "alert");
-    while (banner.firstChild) banner.removeChild(banner.firstChild);
-    var title = document.createElement("strong");
-    title.textContent = alert.title || "";
-    banner.appendChild(title);
-    if (alert.detail) {
-      var detail = document.createElement("span");
-      detail.className = "alert-detail";
-      detail.textContent = " " + alert.detail;
-      banner.appendChild(detail);
-    }
-    if (alert.conversation_id) {
-      var link = document.createElement("a");
-      link.href = urlFor("conversationUrl", Number(alert.conversation_id));
-      link.setAttribute("data-thread-link", "");
-      link.textContent = t("alertOpen", "Buka percakapan");
-      banner.appendChild(link);
-    }
-    var close = document.createElement("button");
-    close.type = "button";
-    close.className = "alert-dismiss";
-    close.setAttribute("aria-label", t("dismiss", "Tutup"));
-    close.textContent = "×";
-    close.addEventListener("click", function () { banner.remove(); });
-    banner.appendChild(close);
-    if (!existing) box.prepend(banner);
-    // The member's preferences (static/js/push.js: kinds routed to "browser", outside quiet hours).
-    var wanted = !window.balasNotifyAllowed || window.balasNotifyAllowed(alert.kind);
-    if (isNew && wanted && "Notification" in window && Notification.permission === "granted") {
-      try {
-        var n = new Notification(alert.title || "Balas", { body: alert.detail || "", tag: id });
-        n.onclick = function () {
-          window.focus();
-          if (alert.conversation_id) location.href = urlFor("conversationUrl", Number(alert.conversation_id));
-        };
-      } catch (e) {
-        /* some browsers only allow notifications from a service worker */
-      }
-    }
-  }
-
-  function setupNotifyButton() {
-    var btn = document.getElementById("notify-btn");
-    if (!btn || !("Notification" in window) || Notification.permission !== "default") return;
-    btn.hidden = false;
-    btn.addEventListener("click", function () {
-      Notification.requestPermission().then(function () { btn.hidden = true; });
     });
   }
 
@@ -640,7 +580,6 @@
     tickWaits();
     setInterval(tickWaits, 1000);
     scrollThreadToEnd();
-    setupNotifyButton();
     connect();
   }
   if (document.readyState === "loading") {

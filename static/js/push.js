@@ -5,24 +5,6 @@
   "use strict";
   if (!document.querySelector(".topbar")) return;
 
-  /* Whether an alert of `kind` may show a browser notification now: the member's own routes and
-   * quiet hours (GET /api/v1/me/notifications/), read on load and every minute. Until the first
-   * answer, nothing is suppressed. */
-  var prefs = null;
-  function loadPrefs() {
-    fetch("/api/v1/me/notifications/", { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) { if (data) prefs = data; })
-      .catch(function () {});
-  }
-  window.balasNotifyAllowed = function (kind) {
-    if (!prefs) return true;
-    if (prefs.quiet_now) return false;
-    return ((prefs.kinds || {})[kind] || []).indexOf("browser") !== -1;
-  };
-  loadPrefs();
-  setInterval(loadPrefs, 60000);
-
   if (!("serviceWorker" in navigator)) return;
 
   function csrf() {

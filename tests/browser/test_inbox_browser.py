@@ -246,39 +246,51 @@ def test_phone_shows_list_then_thread_as_separate_screens(
     assert page.locator(".list-pane").is_visible()
 
 
-def test_alert_banner_links_to_the_conversation_and_can_be_dismissed(
+def test_alert_bar_opens_the_list_which_shows_titles_as_text_and_links_the_conversation(
     page_for: Any, asgi_server: str, shop_setup: dict[str, Any]
 ) -> None:
+    from monitoring.services.alerts import alert_raise, alerts_acknowledge
+
     channel = shop_setup["channel"]
-    deliver(asgi_server, channel, whatsapp_body(message_id="wamid.A-1", text="Kak?"))
+    owner = shop_setup["owner"]
+    deliver(asgi_server, channel, whatsapp_body(message_id="wamid.A-1", text="Kak?", name="<b>Siti Rahma</b>"))
     conversation = Conversation.objects.get(channel=channel)
     page = page_for()
-    login(page, shop_setup["owner"])
-    alert = {
-        "id": 991,
-        "kind": "slow_first_reply",
-        "state": "open",
-        "conversation_id": conversation.pk,
-        "assignee_id": None,
-        "title": "<b>Siti Rahma</b> belum dapat balasan pertama",
-        "detail": "Target 5 menit sudah lewat.",
-        "created_at": "2026-03-02T10:30:00+07:00",
-    }
-    publish(shop_setup["shop"].pk, "alert.created", {"alert": alert})
-    banner = page.locator("#alert-991")
-    banner.wait_for()
-    assert "<b>Siti Rahma</b> belum dapat balasan pertama" in banner.inner_text()
-    assert banner.locator("b").count() == 0
-    assert banner.locator("a").get_attribute("href") == f"/c/{conversation.pk}/"
-    banner.locator("a").click()
-    page.wait_for_selector(f"#thread[data-conversation-id='{conversation.pk}']")
+    login(page, owner)
+    assert page.locator(".alert-bar").count() == 0
 
-    publish(shop_setup["shop"].pk, "alert.updated", {"alert": {**alert, "state": "resolved"}})
-    banner.wait_for(state="detached")
-    publish(shop_setup["shop"].pk, "alert.created", {"alert": {**alert, "id": 992}})
-    page.locator("#alert-992").wait_for()
-    page.click("#alert-992 .alert-dismiss")
-    page.locator("#alert-992").wait_for(state="detached")
+    def in_thread(fn: Any) -> list[Any]:
+        result: list[Any] = []
+        thread = threading.Thread(target=lambda: result.append(fn()))
+        thread.start()
+        thread.join()
+        return result
+
+    ((alert, _created),) = in_thread(
+        lambda: alert_raise(
+            conversation=conversation,
+            kind="slow_first_reply",
+            title="<b>Siti Rahma</b> belum dapat balasan pertama",
+            detail="Target 5 menit sudah lewat.",
+        )
+    )
+    bar = page.locator(".alert-bar")
+    bar.wait_for()
+    assert "1 pelanggan menunggu terlalu lama" in bar.inner_text()
+    assert page.locator(".alert-banner").count() == 0
+    bar.click()
+    page.wait_for_url(re.compile(r"/alerts/"))
+    assert "<b>Siti Rahma</b> belum dapat balasan pertama" in page.locator(f"#alert-row-{alert.pk}").inner_text()
+    assert page.locator("#alert-rows b").count() == 0
+    page.locator(f"#alert-group-{conversation.pk} .alert-group-name").click()
+    page.wait_for_selector(f"#thread[data-conversation-id='{conversation.pk}']")
+    page.wait_for_selector("body[data-live='on']", state="attached")
+    assert page.locator(".alert-bar").count() == 1
+
+    # Acknowledged elsewhere (another tab, the API): the bar and badge go away live.
+    in_thread(lambda: alerts_acknowledge(member=owner, every=True))
+    page.wait_for_selector(".alert-bar", state="detached")
+    page.wait_for_selector("#alert-badge[hidden]", state="attached")
 
 
 def test_quick_reply_by_slash_and_by_button(page_for: Any, asgi_server: str, shop_setup: dict[str, Any]) -> None:

@@ -254,3 +254,21 @@ def test_waiting_uses_conversation_state_only(history: History, owner_client: Cl
     assert not Conversation.objects.filter(shop=history.shop, waiting_since__isnull=False).exists()
     html = owner_client.get("/dashboard/").content.decode()
     assert 'id="waiting-list"' not in html
+
+
+def test_waiting_now_counts_every_waiting_customer_not_the_list(history: History, owner_client: Client) -> None:
+    # Issue 15: 55 customers waited and the card said 10 (the length of the longest-waiting list).
+    now = timezone.now()
+    for i in range(55):
+        ConversationFactory(contact=ContactFactory(channel=history.wa), waiting_since=now - timedelta(minutes=i + 1))
+    open_alerts = ConversationFactory.create_batch(13, contact__channel=history.wa)
+    for conversation in open_alerts:
+        Alert.objects.create(shop=history.shop, conversation=conversation, kind="slow_reply", title="menunggu")
+    html = owner_client.get("/dashboard/").content.decode()
+    listed = re.search(r'id="waiting-list">(.*?)</ol>', html, re.S)[1]
+    assert len(re.findall(r'href="/c/(\d+)/"', listed)) == 10
+    expected = Conversation.objects.filter(shop=history.shop).waiting().count()
+    assert expected >= 55
+    assert re.search(rf'data-stat="waiting">{expected}<', html)
+    assert re.search(rf"peringatan terbuka: {Alert.objects.filter(shop=history.shop, state='open').count()}<", html)
+    assert f"({Alert.objects.filter(shop=history.shop, state='open').count()})" in html

@@ -203,3 +203,61 @@ def test_warnings_are_listed_for_the_admins_not_the_owner(client, shop, owner, a
     assert [a["id"] for a in owners] == [breach.pk]
     admins = client.get("/api/v1/alerts/", headers=auth(admin_member)).json()["results"]
     assert {a["id"] for a in admins} == {warning.pk, breach.pk}
+
+
+def _badge(client: Any) -> str:
+    body = client.get("/alerts/summary/").content.decode()
+    return body.split('id="alert-badge"', 1)[1].split('data-count="', 1)[1].split('"', 1)[0]
+
+
+def test_bar_badge_list_and_acknowledge_all_follow_the_in_page_route(client, shop, owner, admin_member):
+    warning = alert_of(shop, Alert.Kind.REPLY_DUE_SOON)
+    breach = alert_of(shop, Alert.Kind.SLOW_REPLY)
+    terse = alert_of(shop, Alert.Kind.TERSE_REPLY)
+
+    # Defaults: the owner's page has breaches and curt replies, never the admins' warnings.
+    client.force_login(owner.user)
+    assert _badge(client) == "2"
+    client.force_login(admin_member.user)
+    assert _badge(client) == "3"
+    # The admin's bar names the warning as one (not "peringatan lain").
+    bar = client.get("/alerts/summary/").content.decode()
+    assert "1 perlu segera dibalas" in bar and "peringatan lain" not in bar
+
+    # Curt replies out of the owner's page (digest only): gone from badge and list, still looked up by kind.
+    notification_preferences_update(member=owner, data={"kinds": {"terse_reply": ["email_digest"]}})
+    client.force_login(owner.user)
+    assert _badge(client) == "1"
+    listed = client.get("/alerts/?state=open").content.decode()
+    assert f'id="alert-row-{breach.pk}"' in listed and f'id="alert-row-{terse.pk}"' not in listed
+    assert f'id="alert-row-{warning.pk}"' not in listed
+    assert f'id="alert-row-{terse.pk}"' in client.get("/alerts/?state=open&kind=terse_reply").content.decode()
+
+    # "All seen" is all the page shows: the curt reply the owner does not keep there stays open.
+    response = client.post(
+        "/api/v1/alerts/acknowledge/", data={"all": True}, content_type="application/json", headers=auth(owner)
+    )
+    assert response.status_code == 200, response.content
+    states = dict(Alert.objects.filter(pk__in=[warning.pk, breach.pk, terse.pk]).values_list("pk", "state"))
+    assert states == {warning.pk: "open", breach.pk: "acknowledged", terse.pk: "open"}
+
+
+def test_alert_routes_read_the_browser_route_and_quiet_hours(shop, owner, admin_member):
+    from monitoring.notifications import alert_routes
+
+    breach = alert_of(shop, Alert.Kind.SLOW_REPLY)
+    terse = alert_of(shop, Alert.Kind.TERSE_REPLY)
+    warning = alert_of(shop, Alert.Kind.REPLY_DUE_SOON)
+    assert alert_routes(member=owner, alert=breach).browser
+    # Owner's defaults: curt replies in the page and the digest, no browser notification; no warnings at all.
+    assert alert_routes(member=owner, alert=terse).in_page and not alert_routes(member=owner, alert=terse).browser
+    assert not alert_routes(member=owner, alert=warning).in_page
+    assert alert_routes(member=admin_member, alert=warning).browser
+
+    notification_preferences_update(member=owner, data={"quiet_hours": {"start": "22:00", "end": "07:00"}})
+    tz = ZoneInfo(member_routing(owner).timezone)
+    night = datetime(2026, 3, 2, 23, 30, tzinfo=tz)
+    day = datetime(2026, 3, 2, 12, 0, tzinfo=tz)
+    assert not alert_routes(member=owner, alert=breach, moment=night).browser
+    assert alert_routes(member=owner, alert=breach, moment=night).in_page
+    assert alert_routes(member=owner, alert=breach, moment=day).browser

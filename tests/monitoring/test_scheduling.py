@@ -30,6 +30,7 @@ SENT_ARGS = {
     scheduling.WARNING_CHECK: (1, "2026-03-02T03:00:00+00:00"),
     scheduling.ALERT_EMAIL_SEND: (1,),
     scheduling.PUSH_SEND: (1, 2),
+    scheduling.BROWSER_NOTIFY_FLUSH: (1,),
 }
 
 

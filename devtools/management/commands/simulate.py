@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from devtools.demo import default_demo_path
-from devtools.simulator import Simulator
+from devtools.simulator import DEFAULT_INTERVAL_S, Simulator
 
 
 class Command(BaseCommand):
@@ -24,14 +24,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--interval",
             type=float,
-            default=float(os.environ.get("SIM_INTERVAL", "4")),
-            help="seconds between new customers (default $SIM_INTERVAL or 4)",
+            default=float(os.environ.get("SIM_INTERVAL", str(DEFAULT_INTERVAL_S))),
+            help=f"seconds between new customers (default $SIM_INTERVAL or {DEFAULT_INTERVAL_S:g})",
         )
         parser.add_argument(
             "--time-scale",
             type=float,
             default=1.0,
-            help="multiply every pause inside a conversation (0.1 = ten times faster)",
+            help="multiply every pause, between customers too (0.1 = ten times faster)",
         )
         parser.add_argument("--scenes", type=int, default=0, help="stop after this many customers (0 = forever)")
         parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
