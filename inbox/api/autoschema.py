@@ -41,8 +41,12 @@ class BalasAutoSchema(AutoSchema):
                 self.method = "DELETE"
         else:
             body = super()._get_request_body(direction)
-        # A body that must change something cannot be left out either (a PATCH without a body is a 400).
-        if body is not None and isinstance(force_instance(self.get_request_serializer()), AtLeastOneFieldSerializer):
+        # A body that must change something cannot be left out either (a PATCH without a body is a 400),
+        # nor one whose constraints require some field.
+        serializer = force_instance(self.get_request_serializer())
+        if body is not None and (
+            isinstance(serializer, AtLeastOneFieldSerializer) or getattr(serializer, "schema_constraints", None)
+        ):
             body["required"] = True
         return body
 

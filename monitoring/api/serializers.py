@@ -3,7 +3,7 @@ the API and the settings page); these serializers describe and render."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import available_timezones
 
 from django.core.validators import RegexValidator
@@ -11,7 +11,13 @@ from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from inbox.api.fields import ClosedSerializer, StrictCharField, StrictIntegerField, StrictQuerySerializer
+from inbox.api.fields import (
+    ClosedSerializer,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictQuerySerializer,
+)
 from inbox.models import contact_placeholder_name
 from monitoring.models import Alert, ShopPolicy
 from monitoring.services.notifications import (
@@ -24,6 +30,9 @@ from monitoring.services.notifications import (
 )
 from monitoring.services.policy import MAX_TARGET_S
 from monitoring.tone.localize import reasons_in
+
+# Ids are bigint: a larger number is no id (and would overflow the query).
+_ID_MAX = 2**63 - 1
 
 
 class LocalizedReasonsField(serializers.ListField):
@@ -151,25 +160,32 @@ class CustomerMessagesField(serializers.JSONField):
     """A string or a list of strings: what validate_customer below takes, as the schema says it."""
 
 
-class AlertsAcknowledgeRequestSerializer(serializers.Serializer):
+class AlertsAcknowledgeRequestSerializer(ClosedSerializer):
     """`{ids: [...]}` (one alert, a conversation's, any set) or `{all: true, kind}`."""
 
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=StrictIntegerField(min_value=1, max_value=_ID_MAX),
         required=False,
+        min_length=1,
         max_length=1000,
         allow_empty=False,
         help_text="Alerts to acknowledge; ids the caller may not see are passed over.",
     )
-    all = serializers.BooleanField(required=False, help_text="Acknowledge every open alert the caller sees.")
+    all = StrictBooleanField(required=False, help_text="Acknowledge every open alert the caller sees.")
     kind = serializers.ChoiceField(
         choices=Alert.Kind.choices, required=False, help_text="With `all` (or `ids`): only alerts of this kind."
     )
+    # Either ids (and `all` left out or false) or `all: true` without ids: validate() below, and the
+    # schema says the same, so a body that breaks it is a 400 by the document too.
+    schema_constraints: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            # allOf: drf-spectacular's enum hook would hoist a bare enum into a component of its own.
+            {"required": ["ids"], "properties": {"all": {"allOf": [{"enum": [False]}]}}},
+            {"required": ["all"], "properties": {"all": {"allOf": [{"enum": [True]}]}}, "not": {"required": ["ids"]}},
+        ]
+    }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
-        if unknown:
-            raise serializers.ValidationError({"non_field_errors": [f"Unknown field(s): {', '.join(unknown)}."]})
         has_ids, every = "ids" in attrs, attrs.get("all") is True
         if has_ids == every:
             raise serializers.ValidationError(
