@@ -17,21 +17,36 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import force_instance
 from rest_framework import serializers
+from rest_framework.mixins import DestroyModelMixin
 from rest_framework.permissions import AllowAny
 
 from inbox.api.fields import AtLeastOneFieldSerializer
 from inbox.api.schema_components import ERROR_DETAIL, VALIDATION_ERROR
 
 _BODY_METHODS = ("POST", "PUT", "PATCH")
+# DELETE takes a body only where the view names one (`extend_schema(request=...)`): removing a Web
+# Push subscription names it by its endpoint, a URL too long and too odd for the path.
 # Any text without the NUL character.
 NO_NUL = "^[^\\x00]*$"
 
 
 class BalasAutoSchema(AutoSchema):
     def _get_request_body(self, direction: Any = "request") -> Any:
-        body = super()._get_request_body(direction)
-        # A body that must change something cannot be left out either (a PATCH without a body is a 400).
-        if body is not None and isinstance(force_instance(self.get_request_serializer()), AtLeastOneFieldSerializer):
+        if self.method == "DELETE" and self._names_delete_body():
+            # drf-spectacular documents bodies of POST, PUT and PATCH only: document this one as POST's.
+            self.method = "POST"
+            try:
+                body = super()._get_request_body(direction)
+            finally:
+                self.method = "DELETE"
+        else:
+            body = super()._get_request_body(direction)
+        # A body that must change something cannot be left out either (a PATCH without a body is a 400),
+        # nor one whose constraints require some field.
+        serializer = force_instance(self.get_request_serializer())
+        if body is not None and (
+            isinstance(serializer, AtLeastOneFieldSerializer) or getattr(serializer, "schema_constraints", None)
+        ):
             body["required"] = True
         return body
 
@@ -53,8 +68,18 @@ class BalasAutoSchema(AutoSchema):
         ):
             schema["pattern"] = NO_NUL
 
+    def _names_delete_body(self) -> bool:
+        # A generic destroy view's serializer is its answer's, not a body.
+        return (
+            self.method == "DELETE"
+            and not isinstance(self.view, DestroyModelMixin)
+            and self.get_request_serializer() is not None
+        )
+
     def _error_responses(self) -> list[tuple[str, str, str]]:
-        takes_body = self.method in _BODY_METHODS and self.get_request_serializer() is not None
+        takes_body = (
+            self.method in _BODY_METHODS and self.get_request_serializer() is not None
+        ) or self._names_delete_body()
         takes_query = any(parameter.get("in") == "query" for parameter in self._get_parameters())
         path_object = "{" in self.path
         public = any(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
@@ -93,4 +118,6 @@ class ClosedSerializerExtension(OpenApiSerializerExtension):
     def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
         schema["additionalProperties"] = False
+        # A rule between fields that JSON Schema can state (`oneOf` of required sets): the body's own.
+        schema.update(getattr(self.target, "schema_constraints", {}))
         return schema

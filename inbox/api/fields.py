@@ -1,15 +1,16 @@
 """Serializer fields and bases that accept exactly what the OpenAPI document says.
 
-DRF's CharField takes a JSON number as text (`{"text": 0}` sent "0" to the customer) and its
-IntegerField takes a string (`{"assignee": "5"}`); the document says `string` and `integer`, and
-schemathesis' negative cases hold the server to that. Query parameters are always text, so they
-use DRF's own fields inside a StrictQuerySerializer, which refuses what DRF quietly drops: a
-blank value (`?status=` read as "not given") and a parameter given twice (the last one won).
+DRF's CharField takes a JSON number as text (`{"text": 0}` sent "0" to the customer), its
+IntegerField takes a string (`{"assignee": "5"}`) and its BooleanField `"yes"` or 1; the document
+says `string`, `integer` and `boolean`, and schemathesis' negative cases hold the server to that.
+Query parameters are always text, so they use DRF's own fields inside a StrictQuerySerializer,
+which refuses what DRF quietly drops: a blank value (`?status=` read as "not given") and a
+parameter given twice (the last one won).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rest_framework import serializers
 
@@ -26,6 +27,14 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return int(super().to_internal_value(data))
+
+
+class StrictBooleanField(serializers.BooleanField):
+    # DRF's BooleanField takes "true", "yes", 1 and "on" as true; the document says `boolean`.
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
 
 
 class StrictQuerySerializer(serializers.Serializer):
@@ -45,7 +54,11 @@ class StrictQuerySerializer(serializers.Serializer):
 class ClosedSerializer(serializers.Serializer):
     # A body object with only the declared keys: an unknown key is a 400 (DRF drops it quietly), and
     # the schema says `additionalProperties: false` (inbox.api.autoschema.ClosedSerializerExtension).
+    # A subclass may add `schema_constraints` (e.g. a `oneOf` of required sets) for a rule between its
+    # fields the schema can state: its validate() then refuses the same bodies with a 400.
     # No docstring: the schema would show it as every subclass's description.
+
+    schema_constraints: ClassVar[dict[str, Any]] = {}
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):

@@ -122,8 +122,12 @@ class ReplyCreateSerializer(serializers.Serializer):
 
 
 class ReactionCreateSerializer(serializers.Serializer):
-    emoji = serializers.CharField(
-        allow_blank=True, trim_whitespace=True, help_text='One emoji, e.g. "👍"; "" removes the shop\'s reaction.'
+    # The length is counted as sent (the service strips the white space), so maxLength is exact.
+    emoji = StrictCharField(
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=32,
+        help_text='One emoji, e.g. "👍"; "" removes the shop\'s reaction.',
     )
 
 

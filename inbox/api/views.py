@@ -54,6 +54,10 @@ from inbox.services import (
     reply_send,
 )
 
+REACTION_REFUSED = OpenApiResponse(
+    ErrorSerializer, description="The platform has no reaction API, or the message takes none"
+)
+
 
 def _conversation(request: Request, pk: int) -> Conversation:
     conversation = conversation_get(shop_id=calling_member(request).shop_id, pk=pk)
@@ -271,7 +275,7 @@ class MessageReactionView(APIView):
         request=ReactionCreateSerializer,
         responses={
             200: MessageDetailSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="The platform has no reaction API, or a field is wrong"),
+            422: REACTION_REFUSED,
             502: OpenApiResponse(ErrorSerializer, description="The platform refused or could not be reached"),
         },
     )
@@ -286,7 +290,7 @@ class MessageReactionView(APIView):
         request=None,
         responses={
             200: MessageDetailSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="The platform has no reaction API"),
+            422: REACTION_REFUSED,
             502: OpenApiResponse(ErrorSerializer, description="The platform refused or could not be reached"),
         },
     )

@@ -168,9 +168,10 @@ def deletes_apply(*, channel: Channel, deletes: Sequence[MessageDelete], ignored
 
 
 class ReactionRefused(Exception):  # noqa: N818 - a refusal with its reason, like ReplyRefused
-    """The reaction cannot be sent; `reason` says why, `status` is the HTTP status the API answers."""
+    """The reaction cannot be sent; `reason` says why, `status` is the HTTP status the API answers
+    (422 by default: a valid request a rule refuses, see inbox.api.errors.RuleRefused)."""
 
-    def __init__(self, reason: str, *, status: int = 400) -> None:
+    def __init__(self, reason: str, *, status: int = 422) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
@@ -181,7 +182,7 @@ def message_reaction_send(*, message: Message, member: Member, emoji: str) -> Me
 
     The platform is called outside any transaction (a slow platform must hold no lock); once it has
     accepted, the shop's reaction is stored and `message.updated` goes out. Raises ReactionRefused
-    (400) when the platform has no reaction API or the message cannot take one, (502) when the
+    (422) when the platform has no reaction API or the message cannot take one, (502) when the
     platform refused or could not be reached: nothing is stored then.
     """
     if message.shop_id != member.shop_id:

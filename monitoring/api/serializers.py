@@ -3,7 +3,7 @@ the API and the settings page); these serializers describe and render."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import available_timezones
 
 from django.core.validators import RegexValidator
@@ -11,11 +11,28 @@ from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from inbox.api.fields import ClosedSerializer, StrictCharField, StrictIntegerField, StrictQuerySerializer
+from inbox.api.fields import (
+    ClosedSerializer,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictQuerySerializer,
+)
 from inbox.models import contact_placeholder_name
 from monitoring.models import Alert, ShopPolicy
+from monitoring.services.notifications import (
+    DIGEST_MINUTES_RANGE,
+    HH_MM,
+    PUSH_ENDPOINT_HTTPS,
+    PUSH_ENDPOINT_MAX,
+    PUSH_KEY_BYTES,
+    b64url_pattern,
+)
 from monitoring.services.policy import MAX_TARGET_S
 from monitoring.tone.localize import reasons_in
+
+# Ids are bigint: a larger number is no id (and would overflow the query).
+_ID_MAX = 2**63 - 1
 
 
 class LocalizedReasonsField(serializers.ListField):
@@ -143,25 +160,32 @@ class CustomerMessagesField(serializers.JSONField):
     """A string or a list of strings: what validate_customer below takes, as the schema says it."""
 
 
-class AlertsAcknowledgeRequestSerializer(serializers.Serializer):
+class AlertsAcknowledgeRequestSerializer(ClosedSerializer):
     """`{ids: [...]}` (one alert, a conversation's, any set) or `{all: true, kind}`."""
 
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=StrictIntegerField(min_value=1, max_value=_ID_MAX),
         required=False,
+        min_length=1,
         max_length=1000,
         allow_empty=False,
         help_text="Alerts to acknowledge; ids the caller may not see are passed over.",
     )
-    all = serializers.BooleanField(required=False, help_text="Acknowledge every open alert the caller sees.")
+    all = StrictBooleanField(required=False, help_text="Acknowledge every open alert the caller sees.")
     kind = serializers.ChoiceField(
         choices=Alert.Kind.choices, required=False, help_text="With `all` (or `ids`): only alerts of this kind."
     )
+    # Either ids (and `all` left out or false) or `all: true` without ids: validate() below, and the
+    # schema says the same, so a body that breaks it is a 400 by the document too.
+    schema_constraints: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            # allOf: drf-spectacular's enum hook would hoist a bare enum into a component of its own.
+            {"required": ["ids"], "properties": {"all": {"allOf": [{"enum": [False]}]}}},
+            {"required": ["all"], "properties": {"all": {"allOf": [{"enum": [True]}]}}, "not": {"required": ["ids"]}},
+        ]
+    }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
-        if unknown:
-            raise serializers.ValidationError({"non_field_errors": [f"Unknown field(s): {', '.join(unknown)}."]})
         has_ids, every = "ids" in attrs, attrs.get("all") is True
         if has_ids == every:
             raise serializers.ValidationError(
@@ -235,40 +259,82 @@ class NotificationPreferencesSerializer(serializers.Serializer):
     defaults = serializers.BooleanField(read_only=True, help_text="True while the role's defaults apply.")
 
 
-class NotificationPreferencesPatchSerializer(serializers.Serializer):
+# The bodies below document what monitoring.services.notifications checks (the one validator, shared
+# with the settings page's form): the same patterns, bounds and closed objects.
+
+
+def _hh_mm(help_text: str) -> StrictCharField:
+    return StrictCharField(validators=[RegexValidator(HH_MM, "HH:MM")], help_text=help_text)
+
+
+class QuietHoursPatchSerializer(ClosedSerializer):
+    """Both times; equal times are refused (422): null means no quiet hours."""
+
+    start = _hh_mm("HH:MM in the shop's time zone.")
+    end = _hh_mm("HH:MM; before start means the quiet hours span midnight.")
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            kind: {"type": "array", "items": {"type": "string", "enum": _ROUTES}} for kind in Alert.Kind.values
+        },
+        "additionalProperties": False,
+    }
+)
+class KindRoutesField(serializers.JSONField):
+    """Alert kind -> the routes it takes; kinds left out keep theirs."""
+
+
+class NotificationPreferencesPatchSerializer(ClosedSerializer):
     """The PATCH body (every field optional; kinds left out keep their routes); checked by the service."""
 
-    kinds = serializers.DictField(
-        required=False, child=serializers.ListField(child=serializers.ChoiceField(choices=_ROUTES))
+    kinds = KindRoutesField(required=False, help_text="Alert kind -> routes: in_page, browser, web_push, email_digest.")
+    quiet_hours = QuietHoursPatchSerializer(required=False, allow_null=True)
+    digest_interval_minutes = StrictIntegerField(
+        required=False, min_value=DIGEST_MINUTES_RANGE[0], max_value=DIGEST_MINUTES_RANGE[1]
     )
-    quiet_hours = QuietHoursSerializer(required=False, allow_null=True)
-    digest_interval_minutes = serializers.IntegerField(required=False, min_value=15, max_value=1440)
+
+
+def _push_key(name: str, help_text: str) -> StrictCharField:
+    pattern = b64url_pattern(PUSH_KEY_BYTES[name])
+    return StrictCharField(validators=[RegexValidator(pattern, "base64url")], help_text=help_text)
 
 
 class PushKeysSerializer(serializers.Serializer):
-    p256dh = serializers.CharField(help_text="The browser's P-256 public key, base64url (65 bytes).")
-    auth = serializers.CharField(help_text="The browser's auth secret, base64url (16 bytes).")
+    p256dh = _push_key("p256dh", "The browser's P-256 public key, base64url (65 bytes).")
+    auth = _push_key("auth", "The browser's auth secret, base64url (16 bytes).")
 
 
 class PushSubscriptionSerializer(serializers.Serializer):
     """A browser's PushSubscription.toJSON()."""
 
-    endpoint = serializers.URLField()
+    endpoint = StrictCharField(
+        max_length=PUSH_ENDPOINT_MAX,
+        validators=[RegexValidator(PUSH_ENDPOINT_HTTPS, "https URL")],
+        help_text="The push service's https URL.",
+    )
     keys = PushKeysSerializer()
 
 
-class PushSubscriptionDeleteSerializer(serializers.Serializer):
-    endpoint = serializers.URLField()
+class PushSubscriptionDeleteSerializer(ClosedSerializer):
+    endpoint = StrictCharField(max_length=PUSH_ENDPOINT_MAX, help_text="The endpoint given when subscribing.")
 
 
 class PushSubscriptionCreatedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    endpoint = serializers.URLField()
+    endpoint = serializers.CharField()
     vapid_public_key = serializers.CharField()
 
 
 class AlertFeedbackRequestSerializer(serializers.Serializer):
     verdict = serializers.ChoiceField(choices=["terse", "not_terse"])
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"verdict": ['Send {"verdict": "terse" | "not_terse"}.']})
+        return super().to_internal_value(data)
 
 
 class AlertFeedbackSerializer(serializers.Serializer):

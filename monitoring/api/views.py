@@ -8,9 +8,8 @@ from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import get_language
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound
 from rest_framework.fields import DateTimeField
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -18,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inbox.api.errors import RULE_REFUSED, RuleRefused
+from inbox.api.schema_components import ERROR_DETAIL
 from inbox.permissions import IsShopMember, IsShopOwner, calling_member
 from inbox.selectors import conversation_get
 from monitoring.api.serializers import (
@@ -43,6 +43,7 @@ from monitoring.services.alerts import alert_acknowledge, alerts_acknowledge
 from monitoring.services.feedback import FeedbackError, alert_feedback_record
 from monitoring.services.notifications import (
     PreferenceError,
+    PreferenceRuleError,
     notification_preferences_update,
     push_subscription_delete,
     push_subscription_save,
@@ -140,7 +141,7 @@ class ToneCheckView(APIView):
     @extend_schema(
         summary="Judge a draft reply: terse or not, why, and a warmer suggestion",
         request=ToneCheckRequestSerializer,
-        responses=ToneCheckResponseSerializer,
+        responses={200: ToneCheckResponseSerializer, 422: RULE_REFUSED},
     )
     def post(self, request: Request) -> Response:
         serializer = ToneCheckRequestSerializer(data=request.data)
@@ -148,8 +149,8 @@ class ToneCheckView(APIView):
         conversation = None
         if (conversation_id := serializer.validated_data.get("conversation")) is not None:
             conversation = conversation_get(shop_id=calling_member(request).shop_id, pk=conversation_id)
-            if conversation is None:
-                raise NotFound("No such conversation in your shop.")
+            if conversation is None:  # an id in the body, not the path: the request is valid, the id is not
+                raise RuleRefused({"conversation": ["No such conversation in your shop."]})
         result = tone_check(
             customer=serializer.validated_data.get("customer") or [],
             reply=serializer.validated_data["reply"],
@@ -165,17 +166,18 @@ class AlertFeedbackView(APIView):
     @extend_schema(
         summary="The owner's judgement of a terse alert: really terse, or not (a later one replaces it)",
         request=AlertFeedbackRequestSerializer,
-        responses={200: AlertFeedbackSerializer},
+        responses={200: AlertFeedbackSerializer, 422: RULE_REFUSED},
     )
     def post(self, request: Request, pk: int) -> Response:
         member = calling_member(request)
         if not alerts_visible(member=member).filter(pk=pk).exists():
             raise Http404
-        verdict = request.data.get("verdict") if isinstance(request.data, dict) else None
+        incoming = AlertFeedbackRequestSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
         try:
-            feedback = alert_feedback_record(alert_id=pk, member=member, verdict=verdict)
-        except FeedbackError as exc:
-            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+            feedback = alert_feedback_record(alert_id=pk, member=member, verdict=incoming.validated_data["verdict"])
+        except FeedbackError as exc:  # a valid verdict on an alert that takes none (not a terse one)
+            raise RuleRefused(exc.errors) from exc
         return Response(
             {
                 "alert_id": feedback.alert_id,
@@ -197,11 +199,15 @@ class NotificationPreferencesView(APIView):
     @extend_schema(
         summary="Change the caller's own notification preferences",
         request=NotificationPreferencesPatchSerializer,
-        responses={200: NotificationPreferencesSerializer},
+        responses={200: NotificationPreferencesSerializer, 422: RULE_REFUSED},
     )
     def patch(self, request: Request) -> Response:
+        # The service checks the body (the settings page's form uses the same checks); the
+        # serializer documents exactly what it takes.
         try:
             routing = notification_preferences_update(member=calling_member(request), data=request.data)
+        except PreferenceRuleError as exc:
+            raise RuleRefused(exc.errors) from exc
         except PreferenceError as exc:
             return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
         return Response(routing_as_json(routing, now=timezone.now()))
@@ -230,12 +236,15 @@ class PushSubscriptionsView(APIView):
     @extend_schema(
         summary="Unsubscribe a browser of the caller from Web Push",
         request=PushSubscriptionDeleteSerializer,
-        responses={204: None},
+        responses={
+            204: None,
+            404: OpenApiResponse({"$ref": ERROR_DETAIL}, description="The caller has no such subscription"),
+        },
     )
     def delete(self, request: Request) -> Response:
-        endpoint = request.data.get("endpoint") if isinstance(request.data, dict) else None
-        if not isinstance(endpoint, str) or not endpoint:
-            return Response({"endpoint": ["endpoint is required."]}, status=status.HTTP_400_BAD_REQUEST)
+        incoming = PushSubscriptionDeleteSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        endpoint = incoming.validated_data["endpoint"]
         if not push_subscription_delete(member=calling_member(request), endpoint=endpoint):
             raise Http404
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -5,13 +5,11 @@ The rules that apply them are in monitoring.notifications; the e-mail digest is 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
+import re
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -31,6 +29,21 @@ logger = logging.getLogger("balas.monitoring")
 PREFERENCE_FIELDS = ("kinds", "quiet_hours", "digest_interval_minutes")
 # From a quarter of an hour to a day: shorter is not a digest, longer is forgotten.
 DIGEST_MINUTES_RANGE = (15, 24 * 60)
+# The exact texts these accept are also what the API document says (monitoring/api/serializers.py):
+# strptime alone would take "7:5", and a lenient base64 decoder skips characters outside its alphabet.
+HH_MM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+PUSH_ENDPOINT_MAX = 1000
+# A push service's URL: no white space, NUL or IPv6 brackets (urlsplit raises on unbalanced ones).
+_URL_REST = r"[^\s\x00/?#\[\]]+([/?#][^\s\x00]*)?$"
+PUSH_ENDPOINT_HTTPS = "^https://" + _URL_REST
+PUSH_ENDPOINT_LOCAL = "^https?://" + _URL_REST
+PUSH_KEY_BYTES = {"p256dh": 65, "auth": 16}
+
+
+def b64url_pattern(size: int) -> str:
+    """Base64url of exactly `size` bytes, its `=` padding optional (browsers leave it out)."""
+    chars = -(-size * 4 // 3)
+    return f"^[A-Za-z0-9_-]{{{chars}}}(={{{-chars % 4}}})?$" if chars % 4 else f"^[A-Za-z0-9_-]{{{chars}}}$"
 
 
 class PreferenceError(ValueError):
@@ -41,13 +54,14 @@ class PreferenceError(ValueError):
         self.errors = errors
 
 
+class PreferenceRuleError(PreferenceError):
+    """Well-formed preferences a rule refuses (quiet hours that start when they end): the API's 422."""
+
+
 def _time_parse(value: Any, name: str) -> time:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not re.fullmatch(HH_MM, value):
         raise PreferenceError({"quiet_hours": [f"quiet_hours.{name} must be a time 'HH:MM', got {value!r}."]})
-    try:
-        return datetime.strptime(value, "%H:%M").time()
-    except ValueError as exc:
-        raise PreferenceError({"quiet_hours": [f"quiet_hours.{name} must be a time 'HH:MM', got {value!r}."]}) from exc
+    return datetime.strptime(value, "%H:%M").time()
 
 
 def preferences_clean(data: object) -> dict[str, Any]:
@@ -55,6 +69,7 @@ def preferences_clean(data: object) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise PreferenceError({"non_field_errors": ["Send a JSON object with the preference fields."]})
     errors: dict[str, list[str]] = {}
+    rules: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
     unknown = sorted(str(k) for k in data if k not in PREFERENCE_FIELDS)
     if unknown:
@@ -91,7 +106,7 @@ def preferences_clean(data: object) -> dict[str, Any]:
                 errors.update(exc.errors)
             else:
                 if start == end:
-                    errors["quiet_hours"] = ["quiet_hours start and end must differ (null for no quiet hours)."]
+                    rules["quiet_hours"] = ["quiet_hours start and end must differ (null for no quiet hours)."]
                 else:
                     cleaned["quiet_hours"] = (start, end)
     if "digest_interval_minutes" in data:
@@ -104,7 +119,9 @@ def preferences_clean(data: object) -> dict[str, Any]:
         else:
             cleaned["digest_interval_minutes"] = minutes
     if errors:
-        raise PreferenceError(errors)
+        raise PreferenceError({**rules, **errors})
+    if rules:
+        raise PreferenceRuleError(rules)
     return cleaned
 
 
@@ -130,12 +147,8 @@ def notification_preferences_update(*, member: Member, data: object) -> MemberRo
 def _b64url_key(value: Any, name: str, size: int) -> str:
     if not isinstance(value, str) or not value:
         raise PreferenceError({f"keys.{name}": [f"keys.{name} is required (base64url)."]})
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise PreferenceError({f"keys.{name}": [f"keys.{name} is not base64url."]}) from exc
-    if len(raw) != size:
-        raise PreferenceError({f"keys.{name}": [f"keys.{name} must be {size} bytes, got {len(raw)}."]})
+    if not re.fullmatch(b64url_pattern(size), value):
+        raise PreferenceError({f"keys.{name}": [f"keys.{name} must be {size} bytes in base64url."]})
     return value
 
 
@@ -145,18 +158,17 @@ def push_subscription_clean(data: object) -> dict[str, str]:
         raise PreferenceError({"non_field_errors": ["Send the browser's PushSubscription JSON."]})
     errors: dict[str, list[str]] = {}
     endpoint = data.get("endpoint")
-    parts = urlsplit(endpoint) if isinstance(endpoint, str) else None
-    local = settings.DEBUG or settings.BALAS_PUSH_ALLOW_HTTP
-    if parts is None or parts.scheme not in (("https", "http") if local else ("https",)) or not parts.netloc:
+    pattern = PUSH_ENDPOINT_LOCAL if settings.DEBUG or settings.BALAS_PUSH_ALLOW_HTTP else PUSH_ENDPOINT_HTTPS
+    if not isinstance(endpoint, str) or not re.fullmatch(pattern, endpoint):
         errors["endpoint"] = ["endpoint must be the push service's https URL."]
-    elif len(str(endpoint)) > 1000:
-        errors["endpoint"] = ["endpoint is longer than 1000 characters."]
+    elif len(endpoint) > PUSH_ENDPOINT_MAX:
+        errors["endpoint"] = [f"endpoint is longer than {PUSH_ENDPOINT_MAX} characters."]
     keys = data.get("keys")
     cleaned: dict[str, str] = {"endpoint": str(endpoint)}
     if not isinstance(keys, Mapping):
         errors["keys"] = ["keys must be {p256dh, auth}."]
     else:
-        for name, size in (("p256dh", 65), ("auth", 16)):
+        for name, size in PUSH_KEY_BYTES.items():
             try:
                 cleaned[name] = _b64url_key(keys.get(name), name, size)
             except PreferenceError as exc:

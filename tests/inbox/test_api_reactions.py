@@ -72,10 +72,10 @@ def test_an_empty_emoji_removes_too(client, shop, owner, fake_platforms):
 
 
 @pytest.mark.parametrize(("platform", "label"), [("shopee", "Shopee"), ("tiktokshop", "TikTok Shop")])
-def test_platforms_without_a_reaction_api_answer_400_naming_it(client, shop, owner, fake_platforms, platform, label):
+def test_platforms_without_a_reaction_api_answer_422_naming_it(client, shop, owner, fake_platforms, platform, label):
     message = customer_message(ChannelFactory(shop=shop, platform=platform))
     response = client.post(url(message), {"emoji": "👍"}, content_type="application/json", headers=auth(owner))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert label in response.json()["error"]
     assert fake_platforms.requests == []
     assert not ReactionRow.objects.exists()

@@ -56,7 +56,7 @@ def test_a_bad_verdict_is_a_400_naming_it(client, shop, owner, body):
 def test_only_terse_alerts_only_owners_only_their_shop(client, shop, owner, admin_member):
     slow = _alert(shop, Alert.Kind.SLOW_REPLY)
     response = feedback(client, owner, slow.pk, {"verdict": "terse"})
-    assert response.status_code == 400 and "alert" in response.json()
+    assert response.status_code == 422 and "alert" in response.json()
     terse = _alert(shop)
     assert feedback(client, admin_member, terse.pk, {"verdict": "terse"}).status_code == 403
     stranger = MemberFactory(shop=ShopFactory(), role="owner")

@@ -76,7 +76,7 @@ def test_patch_changes_only_what_is_sent_and_is_the_members_own(client, owner, a
         ({"kinds": {"slow_reply": ["sms"]}}, "kinds"),
         ({"kinds": ["slow_reply"]}, "kinds"),
         ({"quiet_hours": {"start": "25:00", "end": "07:00"}}, "quiet_hours"),
-        ({"quiet_hours": {"start": "07:00", "end": "07:00"}}, "quiet_hours"),
+        ({"quiet_hours": {"start": "7:00", "end": "07:00"}}, "quiet_hours"),
         ({"quiet_hours": "night"}, "quiet_hours"),
         ({"digest_interval_minutes": 1}, "digest_interval_minutes"),
         ({"digest_interval_minutes": "60"}, "digest_interval_minutes"),
@@ -87,6 +87,15 @@ def test_bad_preferences_are_a_clear_400(client, owner, body, field):
     response = client.patch(URL, data=body, content_type="application/json", headers=auth(owner))
     assert response.status_code == 400
     assert field in response.json()
+    assert client.get(URL, headers=auth(owner)).json()["defaults"] is True
+
+
+def test_quiet_hours_that_end_when_they_start_are_a_422(client, owner):
+    # Well-formed (the schema's shape), refused by a rule: null is how to have no quiet hours.
+    body = {"quiet_hours": {"start": "07:00", "end": "07:00"}}
+    response = client.patch(URL, data=body, content_type="application/json", headers=auth(owner))
+    assert response.status_code == 422
+    assert "quiet_hours" in response.json()
     assert client.get(URL, headers=auth(owner)).json()["defaults"] is True
 
 

@@ -120,7 +120,7 @@ def test_tone_check_api_speaks_the_readers_language_and_fills_the_name(client, o
             "/api/v1/tone/check/", json.dumps(body), content_type="application/json", headers=headers
         )
     assert "pertanyaan soal ongkir/pengiriman tidak dijawab" in response.json()["reasons"]
-    # Another shop's conversation is not found, and its customer's name never shows.
+    # Another shop's conversation is refused (422, naming the field), and its customer's name never shows.
     other = ConversationFactory(contact__channel__account_id="another-shops-number")
     response = client.post(
         "/api/v1/tone/check/",
@@ -128,4 +128,4 @@ def test_tone_check_api_speaks_the_readers_language_and_fills_the_name(client, o
         content_type="application/json",
         headers=headers,
     )
-    assert response.status_code == 404
+    assert response.status_code == 422 and "conversation" in response.json()

@@ -13,6 +13,11 @@ One setting per operation comes from the document too: where an operation docume
 request the object's current state refuses: a reply outside WhatsApp's 24-hour window, a retry of
 a message that is not a failed reply), `positive_data_acceptance` counts 422 as an answer to valid
 data. Every other check runs with schemathesis' defaults.
+
+Objects no operation creates come from the fixture, their ids given to the operations that need
+them (schemathesis' per-operation `parameters`): the terse alert the alert operations act on, and the
+owner's Web Push subscription the unsubscribe names. An operation that removes one of them (the
+unsubscribe) removes the fixture's own, so later cases get the documented 404; no operation is left out.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from django.utils import timezone
 
 from inbox.models import Channel, Member
 from inbox.tokens import token_generate
+from monitoring.models import Alert, PushSubscription
+from monitoring.services.alerts import alert_raise
 from tests.factories import (
     ChannelFactory,
     ContactFactory,
@@ -44,6 +51,13 @@ from tests.support import redis_flush
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 CHANNEL_PUSH = "POST /api/v1/channels/{id}/messages/"
+# Operations on one alert get the fixture's terse alert (no operation creates alerts): every one of
+# them takes it, feedback included, so each case reaches the operation's own logic, not only its 404.
+ALERT_OPERATIONS = ("POST /api/v1/alerts/{id}/acknowledge/", "POST /api/v1/alerts/{id}/feedback/")
+# The owner's own Web Push subscription, which the unsubscribe names in its body: its first call
+# removes it (204), the later ones get the documented 404.
+PUSH_UNSUBSCRIBE = "DELETE /api/v1/me/push-subscriptions/"
+PUSH_ENDPOINT = "https://push.example/conformance"
 # schemathesis' default for positive_data_acceptance, plus 422 where an operation documents it.
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 
@@ -72,10 +86,12 @@ def shop_data(db: Any) -> dict[str, Any]:
     MessageFactory(
         conversation=conversation, direction="out", source="inbox", status="failed", text="gagal", sent_by=admin
     )
-    return {"owner": owner, "api_channel": api_channel, "channel_token": raw}
+    alert, _created = alert_raise(conversation=conversation, kind=Alert.Kind.TERSE_REPLY, title="Ketus")
+    PushSubscription.objects.create(member=owner, endpoint=PUSH_ENDPOINT, p256dh="B" * 87, auth="A" * 22)
+    return {"owner": owner, "api_channel": api_channel, "channel_token": raw, "alert": alert}
 
 
-def _config(schema: dict[str, Any], api_channel_id: int) -> str:
+def _config(schema: dict[str, Any], api_channel_id: int, alert_id: int) -> str:
     """schemathesis.toml: per-operation settings derived from the document (see the module doc)."""
     lines: list[str] = []
     for path, operations in schema["paths"].items():
@@ -87,6 +103,10 @@ def _config(schema: dict[str, Any], api_channel_id: int) -> str:
                 entries.append(f"checks.positive_data_acceptance.expected-statuses = [{statuses}]")
             if name == CHANNEL_PUSH:
                 entries.append(f'parameters = {{ "path.id" = {api_channel_id} }}')
+            if name in ALERT_OPERATIONS:
+                entries.append(f'parameters = {{ "path.id" = {alert_id} }}')
+            if name == PUSH_UNSUBSCRIBE:
+                entries.append(f'parameters = {{ "body.endpoint" = "{PUSH_ENDPOINT}" }}')
             if entries:
                 lines += ["[[operations]]", f'include-name = "{name}"', *entries, ""]
     return "\n".join(lines)
@@ -133,7 +153,7 @@ def test_every_operation_conforms_to_the_schema(live_server, shop_data, fake_pla
     every = {f"{m.upper()} {p}" for p, ops in schema["paths"].items() for m in ops}
     assert CHANNEL_PUSH in every
     config = tmp_path / "schemathesis.toml"
-    config.write_text(_config(schema, shop_data["api_channel"].pk))
+    config.write_text(_config(schema, shop_data["api_channel"].pk, shop_data["alert"].pk))
     runs = {
         "member": _run(
             live_server.url, config, shop_data["owner"].api_token, tmp_path, "member", "--exclude-name", CHANNEL_PUSH
