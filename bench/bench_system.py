@@ -86,7 +86,8 @@ def server_env(db: str, *, pool: bool) -> dict[str, str]:
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "DJANGO_SECRET_KEY": "bench-only-secret-key-0000000000000000000000000000000000",
             "BALAS_SECRETS_KEY": "YmVuY2gtb25seS1iYWxhcy1zZWNyZXRzLWtleS0wMDA=",
-            "VAPID_PUBLIC_KEY": "BAVUxhB1f11g9kyncZ4eWW7--hJmHKwve8llODITSP2rjTeQY3v1qbCtAnvmJMEBmyyGCSmOVeS5kAsqNdom_2U",
+            "VAPID_PUBLIC_KEY": "BAVUxhB1f11g9kyncZ4eWW7--hJmHKwve8llODITSP2r"
+            "jTeQY3v1qbCtAnvmJMEBmyyGCSmOVeS5kAsqNdom_2U",
             "VAPID_PRIVATE_KEY": "uGM4xO9CE3kdjwzosdY8iFiUOvOw0o1cX-OWQ8xK02M",
             "VAPID_SUBJECT": "mailto:bench@balas.example.com",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",

@@ -131,7 +131,8 @@ class Stack:
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "BALAS_SECRETS_KEY": Fernet.generate_key().decode(),
             # Production requires a VAPID key pair: the dev-only one of config/settings/local.py.
-            "VAPID_PUBLIC_KEY": "BAVUxhB1f11g9kyncZ4eWW7--hJmHKwve8llODITSP2rjTeQY3v1qbCtAnvmJMEBmyyGCSmOVeS5kAsqNdom_2U",
+            "VAPID_PUBLIC_KEY": "BAVUxhB1f11g9kyncZ4eWW7--hJmHKwve8llODITSP2r"
+            "jTeQY3v1qbCtAnvmJMEBmyyGCSmOVeS5kAsqNdom_2U",
             "VAPID_PRIVATE_KEY": "uGM4xO9CE3kdjwzosdY8iFiUOvOw0o1cX-OWQ8xK02M",
             "VAPID_SUBJECT": "mailto:ops@balas.example.com",
             "BALAS_PUBLIC_URL": self.base_url,
