@@ -55,6 +55,8 @@ NOT_PAGES = {
     "dashboard:export-channels": "CSV download",
     "dashboard:export-replies": "CSV download",
     "monitoring:alert-acknowledge": "POST only",
+    "monitoring:alert-feedback": "POST only (the owner's verdict on a terse alert)",
+    "inbox-message-react": "POST only (the shop's reaction to a message)",
     "inbox-reply": "POST only",
     "inbox-conversation-assign": "POST only",
     "inbox-conversation-status": "POST only",
@@ -160,12 +162,18 @@ def page_paths(args: dict[str, list[Any]]) -> list[str]:
 
 
 def admin_paths() -> list[str]:
+    from django.test import RequestFactory
+
+    # A superuser's request: a model whose admin takes no additions (django-axes' logs) has no add page.
+    request = RequestFactory().get("/admin/")
+    request.user = get_user_model()(is_superuser=True, is_staff=True, is_active=True)
     paths = [reverse("admin:index")]
-    for model in admin.site._registry:
+    for model, model_admin in admin.site._registry.items():
         meta = model._meta
         paths.append(reverse("admin:app_list", args=[meta.app_label]))
         paths.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
-        paths.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_add"))
+        if model_admin.has_add_permission(request):
+            paths.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_add"))
         first = model._default_manager.order_by("pk").first()
         if first is not None:
             paths.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[first.pk]))
@@ -312,5 +320,6 @@ def test_the_admin_site_satisfies_the_policy(context_for, shop_pages) -> None:
     found, statuses = visit_all(watcher, page, paths)
     problems.update(found)
     assert not problems, problems
-    assert all(code == 200 for code in statuses.values()), statuses
+    refused = {path: code for path, code in statuses.items() if code != 200}
+    assert not refused, refused
     print(f"\nCSP: {len(paths) + 1} admin pages, no violation")
