@@ -43,10 +43,10 @@ class BalasAutoSchema(AutoSchema):
             body = super()._get_request_body(direction)
         # A body that must change something cannot be left out either (a PATCH without a body is a 400),
         # nor one whose constraints require some field.
+        if body is None:
+            return None  # (asking an APIView without a body for its serializer only makes drf-spectacular warn)
         serializer = force_instance(self.get_request_serializer())
-        if body is not None and (
-            isinstance(serializer, AtLeastOneFieldSerializer) or getattr(serializer, "schema_constraints", None)
-        ):
+        if isinstance(serializer, AtLeastOneFieldSerializer) or getattr(serializer, "schema_constraints", None):
             body["required"] = True
         return body
 
