@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from inbox.models import Conversation
 from inbox.reply_fields import fields_unfilled
-from monitoring.tone import SuggestContext, judge
-
-
-def tone_context(*, conversation: Conversation | None) -> SuggestContext | None:
-    """What the conversation tells a suggestion: the customer's name (their order and product are
-    read from the messages the judge gets)."""
-    if conversation is None:
-        return None
-    return SuggestContext(name=conversation.contact.name or "")
+from monitoring.services.tone_runs import suggest_context
+from monitoring.tone import judge
 
 
 def tone_check(
     *, customer: list[str], reply: str, language: str = "id", conversation: Conversation | None = None
 ) -> dict[str, Any]:
-    verdict = judge(
-        customer=list(customer), reply=reply, language=language, context=tone_context(conversation=conversation)
-    )
+    # The draft's suggestion is built from the conversation as the workers build an alert's.
+    context = suggest_context(conversation=conversation, before=timezone.now()) if conversation is not None else None
+    verdict = judge(customer=list(customer), reply=reply, language=language, context=context)
     suggestion = str(verdict.suggestion or "")
     return {
         "terse": bool(verdict.terse),

@@ -74,6 +74,15 @@ def greeting_owed(*, conversation_id: int, before: datetime) -> bool:
     ).exists()
 
 
+def suggest_context(*, conversation: Conversation, before: datetime) -> SuggestContext:
+    """What the conversation tells a suggestion written at `before`: the customer's name, and whether a
+    greeting is still owed (their order and product are read from the messages the judge gets)."""
+    return SuggestContext(
+        name=conversation.contact.name or "",
+        greeting_owed=greeting_owed(conversation_id=conversation.pk, before=before),
+    )
+
+
 def run_judge(
     *, customer: list[str], run: list[Message], conversation: Conversation, started_at: datetime
 ) -> ToneVerdict | None:
@@ -81,10 +90,7 @@ def run_judge(
     text = "\n".join(m.text.strip() for m in run if m.text.strip())
     if not text:
         return None
-    context = SuggestContext(
-        name=conversation.contact.name or "",
-        greeting_owed=greeting_owed(conversation_id=conversation.pk, before=started_at),
-    )
+    context = suggest_context(conversation=conversation, before=started_at)
     try:
         verdict = judge(customer=customer, reply=text, language="id", context=context)
     except Exception:

@@ -177,10 +177,6 @@ class _Ctx:
         return self._order
 
 
-def _f(label: str) -> str:
-    return field_mark(label)
-
-
 # Templates name the context they need; `_fill` reads only that. `{F:label}` is a field to fill.
 _MISSING: Final[dict[str, dict[str, str]]] = {
     "id": {
@@ -250,7 +246,7 @@ _FIELD_RE: Final = re.compile(r"\{F:([^}]+)\}")
 
 def _fill(template: str, ctx: _Ctx) -> str:
     if "{F:" in template:
-        template = _FIELD_RE.sub(lambda m: _f(m.group(1)), template)
+        template = _FIELD_RE.sub(lambda m: field_mark(m.group(1)), template)
     if "{place}" in template:
         template = template.replace("{place}", ctx.place)
     if "{Prod}" in template:

@@ -129,3 +129,36 @@ def test_tone_check_api_speaks_the_readers_language_and_fills_the_name(client, o
         headers=headers,
     )
     assert response.status_code == 422 and "conversation" in response.json()
+
+
+@pytest.mark.django_db
+def test_the_reply_box_suggestion_owes_no_greeting_mid_conversation(client, owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import MessageFactory
+
+    contact = ContactFactory(channel__shop=owner.shop, name="Budi Santoso")
+    conversation = ConversationFactory(shop=owner.shop, contact=contact, channel=contact.channel)
+    body = {"customer": ["harganya berapa kak?"], "reply": "ada", "conversation": conversation.pk}
+    headers = {"Authorization": f"Token {owner.api_token}"}
+
+    def suggestion() -> str:
+        response = client.post(
+            "/api/v1/tone/check/", json.dumps(body), content_type="application/json", headers=headers
+        )
+        assert response.status_code == 200, response.content
+        return str(response.json()["suggestion"])
+
+    assert suggestion().startswith("Halo kak Budi")
+    # The shop spoke to Budi an hour ago: as in the alert's suggestion, no second "Halo".
+    MessageFactory(
+        conversation=conversation,
+        direction="out",
+        source="inbox",
+        status="sent",
+        text="Halo kak 😊 ready ya",
+        sent_at=timezone.now() - timedelta(hours=1),
+    )
+    assert not suggestion().startswith("Halo")
